@@ -1,0 +1,359 @@
+package sla
+
+import (
+	"strings"
+	"time"
+)
+
+// Severity says how badly a fault hurts the customer.
+type Severity string
+
+// Severities of the plan.
+const (
+	// SeverityCore: a core function is unavailable (C3).
+	SeverityCore Severity = "core"
+	// SeverityNoncore: a fault that leaves core functions working (C4).
+	SeverityNoncore Severity = "noncore"
+)
+
+// ParseSeverity accepts core/noncore in English or Chinese; anything else is
+// an EINVALID error.
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "core", "p1", "critical", "核心", "严重":
+		return SeverityCore, nil
+	case "noncore", "non-core", "minor", "p2", "非核心", "一般":
+		return SeverityNoncore, nil
+	}
+	return "", Errorf(EINVALID, "err.severity", map[string]any{"value": s}, "unknown severity %q: use core or noncore", s)
+}
+
+// Status is where an incident is in its life.
+type Status string
+
+// Statuses, in the order an incident normally passes them.
+const (
+	StatusOpen         Status = "open"
+	StatusAcknowledged Status = "acknowledged"
+	StatusOnsite       Status = "onsite"
+	StatusRestored     Status = "restored"
+	StatusClosed       Status = "closed"
+)
+
+// Active reports whether the incident still needs work (not restored or closed).
+func (s Status) Active() bool {
+	return s == StatusOpen || s == StatusAcknowledged || s == StatusOnsite
+}
+
+// Clock names one of an incident's deadlines.
+type Clock string
+
+// The clocks of the plan.
+const (
+	ClockAck     Clock = "ack"
+	ClockOnsite  Clock = "onsite"
+	ClockRestore Clock = "restore"
+)
+
+// Incident is a fault a customer reported, with its clocks.
+type Incident struct {
+	ID             int64
+	CustomerID     string
+	Severity       Severity
+	Status         Status
+	Title          string
+	Reason         string // why the classifier (or a person) chose the severity
+	ReportedAt     time.Time
+	ReportedBy     string // person id; empty for an unknown customer user
+	ReporterName   string
+	AssigneeID     string
+	Deadlines      Deadlines
+	AckedAt        time.Time
+	AckedBy        string
+	OnsiteAt       time.Time
+	OnsiteMetAt    time.Time // first arrival on site or restoration, whichever came first (C3)
+	RestoredAt     time.Time
+	RestoreSummary string
+	ClosedAt       time.Time
+	ReopenedAt     time.Time
+	Version        int // bumped by every change; storage uses it for optimistic locking
+}
+
+// Event is one entry of an incident's timeline, produced by every change.
+type Event struct {
+	Kind    EventKind
+	At      time.Time
+	ActorID string
+	Actor   string // display name, also for unknown users
+	Body    string
+	Data    map[string]string
+}
+
+// EventKind names what happened.
+type EventKind string
+
+// Timeline event kinds.
+const (
+	EventOpened     EventKind = "opened"
+	EventMessage    EventKind = "message"
+	EventAcked      EventKind = "acknowledged"
+	EventAssigned   EventKind = "assigned"
+	EventSeverity   EventKind = "severity_changed"
+	EventOnsite     EventKind = "onsite"
+	EventRestored   EventKind = "restored"
+	EventClosed     EventKind = "closed"
+	EventReopened   EventKind = "reopened"
+	EventNote       EventKind = "note"
+	EventReminder   EventKind = "reminder"
+	EventBreach     EventKind = "breach"
+	EventEscalation EventKind = "escalation"
+	EventFollowUp   EventKind = "followup"
+	EventReport     EventKind = "report"
+)
+
+// EventKinds lists every kind, for schema checks and tests.
+var EventKinds = []EventKind{EventOpened, EventMessage, EventAcked, EventAssigned, EventSeverity,
+	EventOnsite, EventRestored, EventClosed, EventReopened, EventNote, EventReminder, EventBreach,
+	EventEscalation, EventFollowUp, EventReport}
+
+// Actor is who makes a change.
+type Actor struct {
+	ID   string
+	Name string
+}
+
+// NewIncident opens an incident reported at now; the deadlines come from the
+// policy. title must not be empty.
+func NewIncident(customerID string, sev Severity, title, reason string, reporter Actor, p Policy, now time.Time) (Incident, Event, error) {
+	title = strings.TrimSpace(title)
+	if title == "" {
+		return Incident{}, Event{}, Errorf(EINVALID, "err.empty_title", nil, "describe the problem")
+	}
+	if sev != SeverityCore && sev != SeverityNoncore {
+		return Incident{}, Event{}, Errorf(EINVALID, "err.severity", map[string]any{"value": string(sev)}, "unknown severity %q", sev)
+	}
+	inc := Incident{
+		CustomerID:   customerID,
+		Severity:     sev,
+		Status:       StatusOpen,
+		Title:        title,
+		Reason:       reason,
+		ReportedAt:   now,
+		ReportedBy:   reporter.ID,
+		ReporterName: reporter.Name,
+		Deadlines:    p.DeadlinesFor(now, time.Time{}, sev),
+	}
+	return inc, inc.event(EventOpened, reporter, now, title, map[string]string{"severity": string(sev), "reason": reason}), nil
+}
+
+func (i *Incident) event(k EventKind, a Actor, now time.Time, body string, data map[string]string) Event {
+	i.Version++
+	return Event{Kind: k, At: now, ActorID: a.ID, Actor: a.Name, Body: body, Data: data}
+}
+
+func (i *Incident) conflict(key, msg string) error {
+	return Errorf(ECONFLICT, key, map[string]any{"id": i.ID, "status": string(i.Status)}, "incident #%d is %s: %s", i.ID, i.Status, msg)
+}
+
+// Acknowledge meets the ack clock. It fails with ECONFLICT unless the incident
+// is open.
+func (i *Incident) Acknowledge(a Actor, now time.Time) (Event, error) {
+	if i.Status != StatusOpen {
+		return Event{}, i.conflict("err.ack_state", "only an open incident can be acknowledged")
+	}
+	i.Status = StatusAcknowledged
+	i.AckedAt, i.AckedBy = now, a.ID
+	if i.AssigneeID == "" {
+		i.AssigneeID = a.ID
+	}
+	return i.event(EventAcked, a, now, "", nil), nil
+}
+
+// meetAck records an implicit acknowledgement: arriving on site or restoring
+// answers the customer too.
+func (i *Incident) meetAck(a Actor, now time.Time) {
+	if i.AckedAt.IsZero() {
+		i.AckedAt, i.AckedBy = now, a.ID
+	}
+}
+
+// Assign makes the named person the incident's assignee. Closed incidents
+// cannot be reassigned.
+func (i *Incident) Assign(a Actor, assignee Person, now time.Time) (Event, error) {
+	if i.Status == StatusClosed {
+		return Event{}, i.conflict("err.closed", "a closed incident cannot be changed")
+	}
+	if !assignee.Role.IsStaff() {
+		return Event{}, Errorf(EINVALID, "err.assign_customer", map[string]any{"name": assignee.Name}, "%s is not an engineer", assignee.Name)
+	}
+	if i.AssigneeID == assignee.ID {
+		return Event{}, Errorf(ECONFLICT, "err.already_assigned", map[string]any{"id": i.ID, "name": assignee.Name}, "incident #%d is already assigned to %s", i.ID, assignee.Name)
+	}
+	i.AssigneeID = assignee.ID
+	return i.event(EventAssigned, a, now, assignee.Name, map[string]string{"assignee": assignee.ID}), nil
+}
+
+// SetSeverity changes the severity and recomputes the deadlines from the
+// original report time (or the last reopening for the restore clock).
+func (i *Incident) SetSeverity(a Actor, sev Severity, p Policy, now time.Time) (Event, error) {
+	if i.Status == StatusClosed {
+		return Event{}, i.conflict("err.closed", "a closed incident cannot be changed")
+	}
+	if sev != SeverityCore && sev != SeverityNoncore {
+		return Event{}, Errorf(EINVALID, "err.severity", map[string]any{"value": string(sev)}, "unknown severity %q", sev)
+	}
+	if sev == i.Severity {
+		return Event{}, Errorf(ECONFLICT, "err.same_severity", map[string]any{"id": i.ID, "severity": string(sev)}, "incident #%d is already %s", i.ID, sev)
+	}
+	from := i.Severity
+	i.Severity = sev
+	i.Deadlines = p.DeadlinesFor(i.ReportedAt, i.ReopenedAt, sev)
+	return i.event(EventSeverity, a, now, "", map[string]string{"from": string(from), "to": string(sev)}), nil
+}
+
+// ArriveOnsite records that an engineer is on site. It meets the on-site
+// clock (and the ack clock if nobody had acknowledged yet).
+func (i *Incident) ArriveOnsite(a Actor, now time.Time) (Event, error) {
+	if i.Status != StatusOpen && i.Status != StatusAcknowledged {
+		return Event{}, i.conflict("err.onsite_state", "an engineer can only arrive on site at an open or acknowledged incident")
+	}
+	i.meetAck(a, now)
+	i.Status = StatusOnsite
+	if i.OnsiteAt.IsZero() {
+		i.OnsiteAt = now
+	}
+	if i.OnsiteMetAt.IsZero() {
+		i.OnsiteMetAt = now
+	}
+	return i.event(EventOnsite, a, now, "", nil), nil
+}
+
+// Restore records that normal use is restored, with a summary of what was
+// done. Restoring remotely meets the on-site clock as well (C3).
+func (i *Incident) Restore(a Actor, summary string, now time.Time) (Event, error) {
+	if !i.Status.Active() {
+		return Event{}, i.conflict("err.restore_state", "it is not in progress")
+	}
+	summary = strings.TrimSpace(summary)
+	if summary == "" {
+		return Event{}, Errorf(EINVALID, "err.restore_summary", nil, "say what was done to restore service")
+	}
+	i.meetAck(a, now)
+	if i.OnsiteMetAt.IsZero() {
+		i.OnsiteMetAt = now
+	}
+	i.Status = StatusRestored
+	i.RestoredAt = now
+	i.RestoreSummary = summary
+	return i.event(EventRestored, a, now, summary, nil), nil
+}
+
+// Close ends an incident. Only a restored incident may be closed.
+func (i *Incident) Close(a Actor, now time.Time) (Event, error) {
+	if i.Status != StatusRestored {
+		return Event{}, i.conflict("err.close_state", "only a restored incident can be closed")
+	}
+	i.Status = StatusClosed
+	i.ClosedAt = now
+	return i.event(EventClosed, a, now, "", nil), nil
+}
+
+// Reopen brings back a restored or closed incident whose problem returned.
+// The ack and on-site clocks stay met; the restore clock starts again at now.
+func (i *Incident) Reopen(a Actor, p Policy, now time.Time) (Event, error) {
+	if i.Status != StatusRestored && i.Status != StatusClosed {
+		return Event{}, i.conflict("err.reopen_state", "only a restored or closed incident can be reopened")
+	}
+	i.Status = StatusAcknowledged
+	if i.AckedAt.IsZero() {
+		i.Status = StatusOpen
+	}
+	i.RestoredAt, i.ClosedAt, i.RestoreSummary = time.Time{}, time.Time{}, ""
+	i.ReopenedAt = now
+	i.Deadlines = p.DeadlinesFor(i.ReportedAt, now, i.Severity)
+	return i.event(EventReopened, a, now, "", nil), nil
+}
+
+// Note adds free text to the timeline without changing state.
+func (i *Incident) Note(a Actor, text string, now time.Time) (Event, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Event{}, Errorf(EINVALID, "err.empty_note", nil, "the note is empty")
+	}
+	return i.event(EventNote, a, now, text, nil), nil
+}
+
+// AttachMessage records a customer's message in the incident's thread.
+func (i *Incident) AttachMessage(a Actor, text string, now time.Time) Event {
+	return i.event(EventMessage, a, now, text, nil)
+}
+
+// ClockState is one clock of an incident at a moment.
+type ClockState struct {
+	Clock Clock
+	Due   time.Time
+	MetAt time.Time // zero while the clock runs
+}
+
+// Met reports whether the clock was met (in time or late).
+func (c ClockState) Met() bool { return !c.MetAt.IsZero() }
+
+// Breached reports whether the clock was missed: met after its deadline, or
+// still running past it at now.
+func (c ClockState) Breached(now time.Time) bool {
+	if c.Met() {
+		return c.MetAt.After(c.Due)
+	}
+	return now.After(c.Due)
+}
+
+// Clocks returns the incident's clocks in order: ack, on site (core only),
+// restore.
+func (i Incident) Clocks() []ClockState {
+	cs := []ClockState{{Clock: ClockAck, Due: i.Deadlines.Ack, MetAt: i.AckedAt}}
+	if i.Severity == SeverityCore {
+		cs = append(cs, ClockState{Clock: ClockOnsite, Due: i.Deadlines.Onsite, MetAt: i.OnsiteMetAt})
+	}
+	cs = append(cs, ClockState{Clock: ClockRestore, Due: i.Deadlines.Restore, MetAt: i.RestoredAt})
+	return cs
+}
+
+// TimerKind is what a timer does when it comes due.
+type TimerKind string
+
+// Timer kinds.
+const (
+	TimerReminder TimerKind = "reminder"
+	TimerBreach   TimerKind = "breach"
+)
+
+// Timer is a point in time at which something must happen to an incident.
+type Timer struct {
+	Clock Clock
+	Kind  TimerKind
+	Due   time.Time
+}
+
+// DefaultReminderBefore is how long before a deadline the reminder fires.
+const DefaultReminderBefore = 10 * time.Minute
+
+// Timers returns the timers the incident needs now: for every clock still
+// running, a reminder before its deadline and the breach at it. An incident
+// that is restored or closed needs none. Storage keeps exactly this set
+// pending, so meeting a clock cancels its timers.
+func (i Incident) Timers(reminderBefore time.Duration) []Timer {
+	if !i.Status.Active() {
+		return nil
+	}
+	var ts []Timer
+	for _, c := range i.Clocks() {
+		if c.Met() {
+			continue
+		}
+		if reminderBefore > 0 {
+			ts = append(ts, Timer{Clock: c.Clock, Kind: TimerReminder, Due: c.Due.Add(-reminderBefore)})
+		}
+		ts = append(ts, Timer{Clock: c.Clock, Kind: TimerBreach, Due: c.Due})
+	}
+	return ts
+}

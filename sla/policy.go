@@ -1,0 +1,93 @@
+package sla
+
+import "time"
+
+// Policy holds the clocks of the service-quality plan. All durations are in
+// calendar time (7x24) and measured from the report.
+type Policy struct {
+	AckWithin            time.Duration // C2: a reply to every report
+	CoreOnsiteWithin     time.Duration // C3: on site (or restored remotely) for a core fault
+	CoreRestoreWithin    time.Duration // C3: a core fault handled
+	NoncoreRestoreWithin time.Duration // C4: a non-core fault restored
+}
+
+// DefaultPolicy is the seed's plan: 30m to acknowledge, core on site in 2h and
+// restored in 4h, non-core restored in 24h.
+func DefaultPolicy() Policy {
+	return Policy{
+		AckWithin:            30 * time.Minute,
+		CoreOnsiteWithin:     2 * time.Hour,
+		CoreRestoreWithin:    4 * time.Hour,
+		NoncoreRestoreWithin: 24 * time.Hour,
+	}
+}
+
+// PolicyOverride is a contract's deviation from a base policy; a zero field
+// keeps the base value.
+type PolicyOverride struct {
+	AckWithin            time.Duration
+	CoreOnsiteWithin     time.Duration
+	CoreRestoreWithin    time.Duration
+	NoncoreRestoreWithin time.Duration
+}
+
+// Apply returns p with the override's non-zero fields in place.
+func (o PolicyOverride) Apply(p Policy) Policy {
+	if o.AckWithin > 0 {
+		p.AckWithin = o.AckWithin
+	}
+	if o.CoreOnsiteWithin > 0 {
+		p.CoreOnsiteWithin = o.CoreOnsiteWithin
+	}
+	if o.CoreRestoreWithin > 0 {
+		p.CoreRestoreWithin = o.CoreRestoreWithin
+	}
+	if o.NoncoreRestoreWithin > 0 {
+		p.NoncoreRestoreWithin = o.NoncoreRestoreWithin
+	}
+	return p
+}
+
+// Validate reports an EINVALID error when a clock is missing or the clocks
+// contradict each other (a core fault cannot be restored before someone is
+// on site).
+func (p Policy) Validate() error {
+	if p.AckWithin <= 0 || p.CoreOnsiteWithin <= 0 || p.CoreRestoreWithin <= 0 || p.NoncoreRestoreWithin <= 0 {
+		return Errorf(EINVALID, "policy.nonpositive", nil, "every clock of the policy must be positive")
+	}
+	if p.CoreOnsiteWithin > p.CoreRestoreWithin {
+		return Errorf(EINVALID, "policy.order", nil, "the core on-site clock must not be longer than the core restore clock")
+	}
+	return nil
+}
+
+// RestoreWithin is the restore clock for a severity.
+func (p Policy) RestoreWithin(s Severity) time.Duration {
+	if s == SeverityCore {
+		return p.CoreRestoreWithin
+	}
+	return p.NoncoreRestoreWithin
+}
+
+// Deadlines are the points in time by which each clock of an incident must
+// be met. Onsite is zero for non-core incidents, which have no on-site clock.
+type Deadlines struct {
+	Ack     time.Time
+	Onsite  time.Time
+	Restore time.Time
+}
+
+// DeadlinesFor derives an incident's deadlines from when it was reported, its
+// severity and the policy. restoreFrom is when the restore clock started: the
+// report time, or the last reopening.
+func (p Policy) DeadlinesFor(reported, restoreFrom time.Time, s Severity) Deadlines {
+	d := Deadlines{Ack: reported.Add(p.AckWithin)}
+	if restoreFrom.IsZero() {
+		restoreFrom = reported
+	}
+	d.Restore = restoreFrom.Add(p.RestoreWithin(s))
+	if s == SeverityCore {
+		d.Onsite = reported.Add(p.CoreOnsiteWithin)
+	}
+	return d
+}

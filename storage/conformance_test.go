@@ -1,0 +1,435 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/storage"
+	"github.com/slakeeper/slakeeper/storage/storagetest"
+)
+
+var t0 = time.Date(2026, 11, 25, 9, 0, 0, 123456789, time.FixedZone("CST", 8*3600))
+
+func directory() storage.Directory {
+	return storage.Directory{
+		Customers: []sla.Customer{
+			{ID: "acme", Name: "Acme", Lang: sla.LangZH, Contract: sla.Contract{AcceptedOn: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}},
+			{ID: "globex", Name: "Globex", Lang: sla.LangEN},
+		},
+		People: []sla.Person{
+			{ID: "li", Name: "李雷", Role: sla.RoleCustomer, Lang: sla.LangZH, CustomerID: "acme"},
+			{ID: "wang", Name: "王工", Role: sla.RoleEngineer, Lang: sla.LangZH},
+		},
+		Identities: []storage.Identity{{Platform: "slack", UserID: "U1", PersonID: "li"}, {Platform: "console", UserID: "wang", PersonID: "wang"}},
+		Channels: []storage.Channel{
+			{Platform: "slack", ChatID: "C1", Kind: storage.ChannelCustomer, CustomerID: "acme", Lang: sla.LangZH},
+			{Platform: "slack", ChatID: "C2", Kind: storage.ChannelEngineering, Lang: sla.LangZH},
+		},
+	}
+}
+
+func setup(t *testing.T, s *storage.Store) {
+	t.Helper()
+	if err := s.SyncDirectory(context.Background(), directory()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openIncident(t *testing.T, s *storage.Store, customer string) sla.Incident {
+	t.Helper()
+	ctx := context.Background()
+	inc, ev, err := sla.NewIncident(customer, sla.SeverityCore, "集群全部宕机了", "core-failure", sla.Actor{ID: "li", Name: "李雷"}, sla.DefaultPolicy(), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, func(tx *storage.Tx) error {
+		if err := tx.InsertIncident(ctx, &inc); err != nil {
+			return err
+		}
+		if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
+			return err
+		}
+		return tx.SyncTimers(ctx, inc.ID, inc.Timers(sla.DefaultReminderBefore))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inc
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		applied, err := s.Migrate(ctx)
+		if err != nil || len(applied) != 0 {
+			t.Fatalf("second migrate applied %v, %v", applied, err)
+		}
+		have, want, err := s.SchemaVersion(ctx)
+		if err != nil || have != want || have < 1 {
+			t.Fatalf("schema version %d/%d %v", have, want, err)
+		}
+	})
+}
+
+func TestConcurrentMigrate(t *testing.T) {
+	dsn := storagetest.NewPostgresDB(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	total := make([]int, 4)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := storage.Open(ctx, dsn)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer s.Close()
+			applied, err := s.Migrate(ctx)
+			errs[i], total[i] = err, len(applied)
+		}()
+	}
+	wg.Wait()
+	sum := 0
+	for i := range 4 {
+		if errs[i] != nil {
+			t.Fatalf("replica %d: %v", i, errs[i])
+		}
+		sum += total[i]
+	}
+	if sum != 1 {
+		t.Fatalf("migration 1 applied %d times across replicas", sum)
+	}
+}
+
+func TestDirectoryRoundTrip(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		setup(t, s)
+		setup(t, s) // syncing twice changes nothing
+		d, err := s.LoadDirectory(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Customers) != 2 || len(d.People) != 2 || len(d.Identities) != 2 || len(d.Channels) != 2 {
+			t.Fatalf("directory %+v", d)
+		}
+		if !d.Customers[0].Contract.WarrantyEnd.Equal(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("warranty end %v", d.Customers[0].Contract.WarrantyEnd)
+		}
+		if d.People[0].CustomerID != "acme" || d.Channels[0].CustomerID != "acme" {
+			t.Fatalf("links lost: %+v %+v", d.People[0], d.Channels[0])
+		}
+	})
+}
+
+func TestSchemaInvariants(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		bad := []storage.Directory{
+			{People: []sla.Person{{ID: "x", Name: "x", Role: "root", Lang: sla.LangZH}}},
+			{People: []sla.Person{{ID: "x", Name: "x", Role: sla.RoleCustomer, Lang: sla.LangZH}}},
+			{People: []sla.Person{{ID: "x", Name: "x", Role: sla.RoleCustomer, Lang: sla.LangZH, CustomerID: "nobody"}}},
+			{Channels: []storage.Channel{{Platform: "irc", ChatID: "x", Kind: storage.ChannelEngineering, Lang: sla.LangZH}}},
+			{Channels: []storage.Channel{{Platform: "slack", ChatID: "x", Kind: storage.ChannelCustomer, Lang: sla.LangZH}}},
+			{Customers: []sla.Customer{{ID: "x", Name: "x", Lang: "fr"}}},
+		}
+		for i, d := range bad {
+			err := s.SyncDirectory(ctx, d)
+			if sla.ErrorCode(err) != sla.EINVALID {
+				t.Errorf("case %d: err %v, want EINVALID", i, err)
+			}
+		}
+		setup(t, s)
+		inc := openIncident(t, s, "acme")
+		inc.Status = "lost"
+		err := s.InTx(ctx, func(tx *storage.Tx) error { return tx.UpdateIncident(ctx, inc, inc.Version) })
+		if sla.ErrorCode(err) != sla.EINVALID {
+			t.Fatalf("bad status: %v", err)
+		}
+		ghost, _, _ := sla.NewIncident("nobody", sla.SeverityCore, "x", "", sla.Actor{}, sla.DefaultPolicy(), t0)
+		err = s.InTx(ctx, func(tx *storage.Tx) error { return tx.InsertIncident(ctx, &ghost) })
+		if sla.ErrorCode(err) != sla.EINVALID {
+			t.Fatalf("unknown customer: %v", err)
+		}
+	})
+}
+
+func TestIncidentRoundTrip(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		inc := openIncident(t, s, "acme")
+		got, err := s.Incident(ctx, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.ReportedAt.Equal(t0.Truncate(time.Microsecond)) || !got.Deadlines.Onsite.Equal(t0.Add(2*time.Hour).Truncate(time.Microsecond)) ||
+			got.Title != inc.Title || got.Status != sla.StatusOpen || got.ReportedBy != "li" || got.Version != 1 {
+			t.Fatalf("round trip: %+v", got)
+		}
+		if _, err := s.Incident(ctx, inc.ID+100); sla.ErrorCode(err) != sla.ENOTFOUND {
+			t.Fatalf("missing incident: %v", err)
+		}
+	})
+}
+
+// A state change and its consequences commit together or not at all.
+func TestChangeIsOneTransaction(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		inc := openIncident(t, s, "acme")
+		boom := errors.New("boom")
+		err := s.InTx(ctx, func(tx *storage.Tx) error {
+			cur, err := tx.IncidentForUpdate(ctx, inc.ID)
+			if err != nil {
+				return err
+			}
+			prev := cur.Version
+			ev, err := cur.Acknowledge(sla.Actor{ID: "wang"}, t0.Add(time.Minute))
+			if err != nil {
+				return err
+			}
+			tx.UpdateIncident(ctx, cur, prev)
+			tx.AppendEvents(ctx, cur.ID, ev)
+			tx.SyncTimers(ctx, cur.ID, cur.Timers(sla.DefaultReminderBefore))
+			tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "slack", ChatID: "C1", IncidentID: &cur.ID, Kind: "status", Body: "acked"})
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		got, _ := s.Incident(ctx, inc.ID)
+		tl, _ := s.Timeline(ctx, inc.ID)
+		timers, _ := s.PendingTimers(ctx, inc.ID)
+		out, _ := s.OutboxFor(ctx, inc.ID)
+		if got.Status != sla.StatusOpen || len(tl) != 1 || len(timers) != 6 || len(out) != 0 {
+			t.Fatalf("rolled back change left traces: status %s, %d events, %d timers, %d outbox", got.Status, len(tl), len(timers), len(out))
+		}
+	})
+}
+
+func TestOptimisticLock(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		inc := openIncident(t, s, "acme")
+		stale := inc
+		inc.Acknowledge(sla.Actor{ID: "wang"}, t0)
+		if err := s.InTx(ctx, func(tx *storage.Tx) error { return tx.UpdateIncident(ctx, inc, 1) }); err != nil {
+			t.Fatal(err)
+		}
+		stale.Note(sla.Actor{ID: "wang"}, "x", t0)
+		err := s.InTx(ctx, func(tx *storage.Tx) error { return tx.UpdateIncident(ctx, stale, 1) })
+		if sla.ErrorCode(err) != sla.ECONFLICT {
+			t.Fatalf("stale write: %v", err)
+		}
+	})
+}
+
+func TestTimersFollowTheClocks(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		inc := openIncident(t, s, "acme")
+		change := func(fn func(*sla.Incident)) {
+			t.Helper()
+			err := s.InTx(ctx, func(tx *storage.Tx) error {
+				cur, err := tx.IncidentForUpdate(ctx, inc.ID)
+				if err != nil {
+					return err
+				}
+				prev := cur.Version
+				fn(&cur)
+				if err := tx.UpdateIncident(ctx, cur, prev); err != nil {
+					return err
+				}
+				return tx.SyncTimers(ctx, cur.ID, cur.Timers(sla.DefaultReminderBefore))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		clocks := func() map[sla.Clock]int {
+			ts, err := s.PendingTimers(ctx, inc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[sla.Clock]int{}
+			for _, x := range ts {
+				m[x.Clock]++
+			}
+			return m
+		}
+		if c := clocks(); c[sla.ClockAck] != 2 || c[sla.ClockOnsite] != 2 || c[sla.ClockRestore] != 2 {
+			t.Fatalf("open: %v", c)
+		}
+		change(func(i *sla.Incident) { i.Acknowledge(sla.Actor{ID: "wang"}, t0.Add(5*time.Minute)) })
+		if c := clocks(); c[sla.ClockAck] != 0 || c[sla.ClockOnsite] != 2 {
+			t.Fatalf("after ack: %v", c)
+		}
+		change(func(i *sla.Incident) { i.SetSeverity(sla.Actor{ID: "wang"}, sla.SeverityNoncore, sla.DefaultPolicy(), t0.Add(6*time.Minute)) })
+		ts, _ := s.PendingTimers(ctx, inc.ID)
+		if len(ts) != 2 || !ts[1].DueAt.Equal(t0.Add(24*time.Hour).Truncate(time.Microsecond)) {
+			t.Fatalf("after severity change: %+v", ts)
+		}
+		change(func(i *sla.Incident) { i.Restore(sla.Actor{ID: "wang"}, "fixed", t0.Add(time.Hour)) })
+		if c := clocks(); len(c) != 0 {
+			t.Fatalf("after restore: %v", c)
+		}
+	})
+}
+
+func TestInboundDedupe(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		var fresh []bool
+		for range 2 {
+			s.InTx(ctx, func(tx *storage.Tx) error {
+				f, err := tx.MarkInbound(ctx, "slack", "Ev1", t0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fresh = append(fresh, f)
+				return nil
+			})
+		}
+		if !fresh[0] || fresh[1] {
+			t.Fatalf("fresh = %v", fresh)
+		}
+		// A rolled-back mark does not count: the event will be handled on retry.
+		s.InTx(ctx, func(tx *storage.Tx) error {
+			tx.MarkInbound(ctx, "slack", "Ev2", t0)
+			return errors.New("crash")
+		})
+		s.InTx(ctx, func(tx *storage.Tx) error {
+			f, _ := tx.MarkInbound(ctx, "slack", "Ev2", t0)
+			if !f {
+				t.Fatal("rolled back event counted as seen")
+			}
+			return nil
+		})
+	})
+}
+
+func TestThreads(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		inc := openIncident(t, s, "acme")
+		ref := storage.ThreadRef{Platform: "slack", ChatID: "C1", ThreadID: "1700.1"}
+		for range 2 {
+			if err := s.InTx(ctx, func(tx *storage.Tx) error { return tx.BindThread(ctx, ref, inc.ID) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id, ok, err := s.IncidentInThread(ctx, ref)
+		if err != nil || !ok || id != inc.ID {
+			t.Fatalf("thread lookup %d %v %v", id, ok, err)
+		}
+		if _, ok, _ := s.IncidentInThread(ctx, storage.ThreadRef{Platform: "slack", ChatID: "C1", ThreadID: "other"}); ok {
+			t.Fatal("unknown thread found")
+		}
+	})
+}
+
+func TestListIncidents(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		a1 := openIncident(t, s, "acme")
+		openIncident(t, s, "globex")
+		a3 := openIncident(t, s, "acme")
+		got, err := s.ListIncidents(ctx, storage.IncidentFilter{CustomerID: "acme"})
+		if err != nil || len(got) != 2 || got[0].ID != a3.ID || got[1].ID != a1.ID {
+			t.Fatalf("list: %v %v", got, err)
+		}
+		all, _ := s.ListIncidents(ctx, storage.IncidentFilter{ActiveOnly: true})
+		if len(all) != 3 {
+			t.Fatalf("all active: %d", len(all))
+		}
+	})
+}
+
+func TestOutboxClaimAndLease(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		err := s.InTx(ctx, func(tx *storage.Tx) error {
+			return tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "console", ChatID: "eng", Kind: "k", Body: "one"},
+				storage.Outgoing{Platform: "console", ChatID: "eng", Kind: "k", Body: "two"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ClaimOutbox(ctx, t0, time.Minute, 10)
+		if err != nil || len(got) != 2 || got[0].Body != "one" || got[1].Body != "two" || got[0].Attempts != 1 {
+			t.Fatalf("claim: %+v %v", got, err)
+		}
+		if again, _ := s.ClaimOutbox(ctx, t0.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
+			t.Fatalf("leased messages claimed twice: %d", len(again))
+		}
+		s.MarkSent(ctx, got[0].ID, "ref-1", t0)
+		// The second one's sender died: after the lease it comes back.
+		back, _ := s.ClaimOutbox(ctx, t0.Add(2*time.Minute), time.Minute, 10)
+		if len(back) != 1 || back[0].Body != "two" || back[0].Attempts != 2 {
+			t.Fatalf("after lease: %+v", back)
+		}
+		s.MarkRetry(ctx, back[0].ID, "429", t0.Add(10*time.Minute))
+		if early, _ := s.ClaimOutbox(ctx, t0.Add(5*time.Minute), time.Minute, 10); len(early) != 0 {
+			t.Fatal("retry came early")
+		}
+		s.MarkFailed(ctx, back[0].ID, "channel_not_found")
+		if late, _ := s.ClaimOutbox(ctx, t0.Add(time.Hour), time.Minute, 10); len(late) != 0 {
+			t.Fatal("failed message claimed")
+		}
+	})
+}
+
+func TestParallelClaimsAreDisjoint(t *testing.T) {
+	s := storagetest.Postgres(t)
+	ctx := context.Background()
+	for i := 0; i < 200; i++ {
+		s.InTx(ctx, func(tx *storage.Tx) error {
+			return tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "console", ChatID: "eng", Kind: "k", Body: "m"})
+		})
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				got, err := s.ClaimOutbox(ctx, t0, time.Hour, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range got {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != 200 {
+		t.Fatalf("claimed %d of 200", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("message %d claimed %d times", id, n)
+		}
+	}
+}

@@ -1,0 +1,327 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slakeeper/slakeeper/sla"
+)
+
+const incidentCols = `id, customer_id, severity, status, title, reason, reported_at, reported_by, reporter_name, assignee_id,
+	ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at, onsite_met_at, restored_at, restore_summary,
+	closed_at, reopened_at, version`
+
+type incidentRow struct {
+	ID             int64          `db:"id"`
+	CustomerID     string         `db:"customer_id"`
+	Severity       string         `db:"severity"`
+	Status         string         `db:"status"`
+	Title          string         `db:"title"`
+	Reason         string         `db:"reason"`
+	ReportedAt     time.Time      `db:"reported_at"`
+	ReportedBy     sql.NullString `db:"reported_by"`
+	ReporterName   string         `db:"reporter_name"`
+	AssigneeID     sql.NullString `db:"assignee_id"`
+	AckDue         time.Time      `db:"ack_due"`
+	OnsiteDue      sql.NullTime   `db:"onsite_due"`
+	RestoreDue     time.Time      `db:"restore_due"`
+	AckedAt        sql.NullTime   `db:"acked_at"`
+	AckedBy        sql.NullString `db:"acked_by"`
+	OnsiteAt       sql.NullTime   `db:"onsite_at"`
+	OnsiteMetAt    sql.NullTime   `db:"onsite_met_at"`
+	RestoredAt     sql.NullTime   `db:"restored_at"`
+	RestoreSummary string         `db:"restore_summary"`
+	ClosedAt       sql.NullTime   `db:"closed_at"`
+	ReopenedAt     sql.NullTime   `db:"reopened_at"`
+	Version        int            `db:"version"`
+}
+
+func (r incidentRow) incident() sla.Incident {
+	return sla.Incident{
+		ID: r.ID, CustomerID: r.CustomerID, Severity: sla.Severity(r.Severity), Status: sla.Status(r.Status),
+		Title: r.Title, Reason: r.Reason, ReportedAt: r.ReportedAt.UTC(), ReportedBy: r.ReportedBy.String,
+		ReporterName: r.ReporterName, AssigneeID: r.AssigneeID.String,
+		Deadlines:   sla.Deadlines{Ack: r.AckDue.UTC(), Onsite: fromNull(r.OnsiteDue), Restore: r.RestoreDue.UTC()},
+		AckedAt:     fromNull(r.AckedAt), AckedBy: r.AckedBy.String, OnsiteAt: fromNull(r.OnsiteAt),
+		OnsiteMetAt: fromNull(r.OnsiteMetAt), RestoredAt: fromNull(r.RestoredAt), RestoreSummary: r.RestoreSummary,
+		ClosedAt: fromNull(r.ClosedAt), ReopenedAt: fromNull(r.ReopenedAt), Version: r.Version,
+	}
+}
+
+func notFound(id int64) error {
+	return sla.Errorf(sla.ENOTFOUND, "err.not_found", map[string]any{"id": id}, "incident #%d not found", id)
+}
+
+func getIncident(ctx context.Context, q queryer, query string, id int64) (sla.Incident, error) {
+	var r incidentRow
+	if err := q.GetContext(ctx, &r, query, id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return sla.Incident{}, notFound(id)
+		}
+		return sla.Incident{}, fmt.Errorf("incident %d: %w", id, err)
+	}
+	return r.incident(), nil
+}
+
+// Incident returns the incident with the given id, or ENOTFOUND.
+func (s *Store) Incident(ctx context.Context, id int64) (sla.Incident, error) {
+	return getIncident(ctx, s.db, s.db.Rebind(`SELECT `+incidentCols+` FROM incidents WHERE id = ?`), id)
+}
+
+// IncidentForUpdate reads an incident and locks its row until the
+// transaction ends (SQLite's transactions are serial already).
+func (tx *Tx) IncidentForUpdate(ctx context.Context, id int64) (sla.Incident, error) {
+	q := `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
+	if tx.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	return getIncident(ctx, tx.tx, tx.tx.Rebind(q), id)
+}
+
+// InsertIncident stores a new incident and sets its ID.
+func (tx *Tx) InsertIncident(ctx context.Context, inc *sla.Incident) error {
+	err := tx.tx.GetContext(ctx, &inc.ID, tx.tx.Rebind(`INSERT INTO incidents (customer_id, severity, status, title, reason,
+		reported_at, reported_by, reporter_name, assignee_id, ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at,
+		onsite_met_at, restored_at, restore_summary, closed_at, reopened_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		inc.CustomerID, string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, ts(inc.ReportedAt),
+		nullStr(inc.ReportedBy), inc.ReporterName, nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack), ts(inc.Deadlines.Onsite),
+		ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt), ts(inc.OnsiteMetAt),
+		ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), inc.Version)
+	if err != nil {
+		return fmt.Errorf("insert incident: %w", mapErr(err))
+	}
+	return nil
+}
+
+// UpdateIncident writes inc back if the stored version is still prevVersion;
+// otherwise someone else changed it meanwhile and the result is ECONFLICT.
+func (tx *Tx) UpdateIncident(ctx context.Context, inc sla.Incident, prevVersion int) error {
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE incidents SET severity = ?, status = ?, title = ?, reason = ?,
+		assignee_id = ?, ack_due = ?, onsite_due = ?, restore_due = ?, acked_at = ?, acked_by = ?, onsite_at = ?,
+		onsite_met_at = ?, restored_at = ?, restore_summary = ?, closed_at = ?, reopened_at = ?, version = ?
+		WHERE id = ? AND version = ?`),
+		string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack),
+		ts(inc.Deadlines.Onsite), ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt),
+		ts(inc.OnsiteMetAt), ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), inc.Version,
+		inc.ID, prevVersion)
+	if err != nil {
+		return fmt.Errorf("update incident %d: %w", inc.ID, mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return sla.Errorf(sla.ECONFLICT, "err.changed", map[string]any{"id": inc.ID}, "incident #%d was changed by someone else; try again", inc.ID)
+	}
+	return nil
+}
+
+// IncidentFilter selects incidents for ListIncidents.
+type IncidentFilter struct {
+	CustomerID string // empty: every customer
+	ActiveOnly bool   // only open, acknowledged or on site
+	OpenOnly   bool   // not closed (restored ones included)
+	Limit      int    // 0: 50
+}
+
+// ListIncidents returns incidents matching f, newest first.
+func (s *Store) ListIncidents(ctx context.Context, f IncidentFilter) ([]sla.Incident, error) {
+	q := `SELECT ` + incidentCols + ` FROM incidents WHERE 1 = 1`
+	var args []any
+	if f.CustomerID != "" {
+		q += ` AND customer_id = ?`
+		args = append(args, f.CustomerID)
+	}
+	if f.ActiveOnly {
+		q += ` AND status IN ('open', 'acknowledged', 'onsite')`
+	} else if f.OpenOnly {
+		q += ` AND status <> 'closed'`
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	var rows []incidentRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	out := make([]sla.Incident, len(rows))
+	for i, r := range rows {
+		out[i] = r.incident()
+	}
+	return out, nil
+}
+
+// AppendEvents adds events to an incident's timeline.
+func (tx *Tx) AppendEvents(ctx context.Context, incidentID int64, evs ...sla.Event) error {
+	for _, e := range evs {
+		data := "{}"
+		if len(e.Data) > 0 {
+			b, _ := json.Marshal(e.Data)
+			data = string(b)
+		}
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timeline (incident_id, at, kind, actor_id, actor_name, body, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), incidentID, ts(e.At), string(e.Kind), nullStr(e.ActorID), e.Actor, e.Body, data); err != nil {
+			return fmt.Errorf("incident %d: timeline: %w", incidentID, mapErr(err))
+		}
+	}
+	return nil
+}
+
+// Timeline returns an incident's events, oldest first.
+func (s *Store) Timeline(ctx context.Context, incidentID int64) ([]sla.Event, error) {
+	var rows []struct {
+		At        time.Time      `db:"at"`
+		Kind      string         `db:"kind"`
+		ActorID   sql.NullString `db:"actor_id"`
+		ActorName string         `db:"actor_name"`
+		Body      string         `db:"body"`
+		Data      string         `db:"data"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT at, kind, actor_id, actor_name, body, data FROM timeline
+		WHERE incident_id = ? ORDER BY id`), incidentID); err != nil {
+		return nil, fmt.Errorf("incident %d: timeline: %w", incidentID, err)
+	}
+	evs := make([]sla.Event, len(rows))
+	for i, r := range rows {
+		evs[i] = sla.Event{Kind: sla.EventKind(r.Kind), At: r.At.UTC(), ActorID: r.ActorID.String, Actor: r.ActorName, Body: r.Body}
+		if r.Data != "{}" && r.Data != "" {
+			if err := json.Unmarshal([]byte(r.Data), &evs[i].Data); err != nil {
+				return nil, fmt.Errorf("incident %d: timeline data: %w", incidentID, err)
+			}
+		}
+	}
+	return evs, nil
+}
+
+// ThreadRef is a place in chat: a channel and, optionally, a thread in it.
+type ThreadRef struct {
+	Platform string `db:"platform"`
+	ChatID   string `db:"chat_id"`
+	ThreadID string `db:"thread_id"`
+}
+
+// BindThread records that a thread belongs to an incident, so that messages
+// and commands in it find the incident. Binding the same thread again to the
+// same incident is a no-op.
+func (tx *Tx) BindThread(ctx context.Context, t ThreadRef, incidentID int64) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO incident_threads (platform, chat_id, thread_id, incident_id)
+		VALUES (?, ?, ?, ?) ON CONFLICT (platform, chat_id, thread_id) DO NOTHING`), t.Platform, t.ChatID, t.ThreadID, incidentID); err != nil {
+		return fmt.Errorf("incident %d: bind thread: %w", incidentID, mapErr(err))
+	}
+	return nil
+}
+
+// IncidentInThread returns the incident a thread belongs to; ok is false if
+// none.
+func (s *Store) IncidentInThread(ctx context.Context, t ThreadRef) (id int64, ok bool, err error) {
+	err = s.db.GetContext(ctx, &id, s.db.Rebind(`SELECT incident_id FROM incident_threads WHERE platform = ? AND chat_id = ? AND thread_id = ?`),
+		t.Platform, t.ChatID, t.ThreadID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("thread lookup: %w", err)
+	}
+	return id, true, nil
+}
+
+// ThreadsOf returns the threads bound to an incident.
+func (tx *Tx) ThreadsOf(ctx context.Context, incidentID int64) ([]ThreadRef, error) {
+	var ts []ThreadRef
+	if err := tx.tx.SelectContext(ctx, &ts, tx.tx.Rebind(`SELECT platform, chat_id, thread_id FROM incident_threads
+		WHERE incident_id = ? ORDER BY platform, chat_id, thread_id`), incidentID); err != nil {
+		return nil, fmt.Errorf("incident %d: threads: %w", incidentID, err)
+	}
+	return ts, nil
+}
+
+// MarkInbound records a platform event id; fresh is false if it was seen
+// before, and the caller must then drop the event. Run it in the same
+// transaction as the event's effects so that a crash loses neither.
+func (tx *Tx) MarkInbound(ctx context.Context, platform, eventID string, now time.Time) (fresh bool, err error) {
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO inbound_events (platform, event_id, received_at) VALUES (?, ?, ?)
+		ON CONFLICT (platform, event_id) DO NOTHING`), platform, eventID, ts(now))
+	if err != nil {
+		return false, fmt.Errorf("inbound %s/%s: %w", platform, eventID, mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// SyncTimers makes the incident's pending timers exactly want: pending
+// timers not in want are cancelled, missing ones inserted. A timer that
+// already fired is never inserted again.
+func (tx *Tx) SyncTimers(ctx context.Context, incidentID int64, want []sla.Timer) error {
+	type key struct {
+		clock, kind string
+		due         int64
+	}
+	var have []struct {
+		ID     int64     `db:"id"`
+		Clock  string    `db:"clock"`
+		Kind   string    `db:"kind"`
+		DueAt  time.Time `db:"due_at"`
+		Status string    `db:"status"`
+	}
+	if err := tx.tx.SelectContext(ctx, &have, tx.tx.Rebind(`SELECT id, clock, kind, due_at, status FROM timers WHERE incident_id = ?`), incidentID); err != nil {
+		return fmt.Errorf("incident %d: timers: %w", incidentID, err)
+	}
+	wanted := map[key]bool{}
+	for _, t := range want {
+		wanted[key{string(t.Clock), string(t.Kind), t.Due.UTC().Truncate(time.Microsecond).UnixMicro()}] = true
+	}
+	for _, h := range have {
+		k := key{h.Clock, h.Kind, h.DueAt.UnixMicro()}
+		if h.Status != "pending" || !wanted[k] {
+			if h.Status == "pending" {
+				if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE timers SET status = 'cancelled' WHERE id = ?`), h.ID); err != nil {
+					return fmt.Errorf("incident %d: cancel timer: %w", incidentID, err)
+				}
+			}
+			if h.Status == "fired" {
+				delete(wanted, k)
+			}
+			continue
+		}
+		delete(wanted, k)
+	}
+	for _, t := range want {
+		k := key{string(t.Clock), string(t.Kind), t.Due.UTC().Truncate(time.Microsecond).UnixMicro()}
+		if !wanted[k] {
+			continue
+		}
+		delete(wanted, k)
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timers (incident_id, clock, kind, due_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (incident_id, clock, kind, due_at) DO UPDATE SET status = 'pending' WHERE timers.status = 'cancelled'`),
+			incidentID, string(t.Clock), string(t.Kind), ts(t.Due)); err != nil {
+			return fmt.Errorf("incident %d: schedule timer: %w", incidentID, mapErr(err))
+		}
+	}
+	return nil
+}
+
+// PendingTimer is a timer that has not fired or been cancelled.
+type PendingTimer struct {
+	ID         int64     `db:"id"`
+	IncidentID int64     `db:"incident_id"`
+	Clock      sla.Clock `db:"clock"`
+	Kind       string    `db:"kind"`
+	DueAt      time.Time `db:"due_at"`
+}
+
+// PendingTimers returns an incident's pending timers by due time.
+func (s *Store) PendingTimers(ctx context.Context, incidentID int64) ([]PendingTimer, error) {
+	var ts []PendingTimer
+	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(`SELECT id, incident_id, clock, kind, due_at FROM timers
+		WHERE incident_id = ? AND status = 'pending' ORDER BY due_at, id`), incidentID); err != nil {
+		return nil, fmt.Errorf("incident %d: pending timers: %w", incidentID, err)
+	}
+	for i := range ts {
+		ts[i].DueAt = ts[i].DueAt.UTC()
+	}
+	return ts, nil
+}

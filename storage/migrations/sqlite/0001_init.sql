@@ -1,0 +1,133 @@
+-- slakeeper schema, version 1: the directory (customers, people, channels),
+-- incidents and their timeline, inbound dedupe, the outbox and timers.
+
+CREATE TABLE customers (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    lang          TEXT NOT NULL CHECK (lang IN ('zh', 'en')),
+    accepted_on   DATE,
+    warranty_end  DATE,
+    policy        TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE people (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('customer', 'engineer', 'lead', 'manager', 'admin')),
+    lang         TEXT NOT NULL CHECK (lang IN ('zh', 'en')),
+    customer_id  TEXT REFERENCES customers (id),
+    CHECK ((role = 'customer') = (customer_id IS NOT NULL))
+);
+
+CREATE TABLE person_identities (
+    platform          TEXT NOT NULL CHECK (platform IN ('slack', 'telegram', 'console')),
+    platform_user_id  TEXT NOT NULL,
+    person_id         TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    PRIMARY KEY (platform, platform_user_id)
+);
+
+CREATE TABLE channels (
+    platform     TEXT NOT NULL CHECK (platform IN ('slack', 'telegram', 'console')),
+    chat_id      TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('customer', 'engineering', 'managers')),
+    customer_id  TEXT REFERENCES customers (id),
+    lang         TEXT NOT NULL CHECK (lang IN ('zh', 'en')),
+    PRIMARY KEY (platform, chat_id),
+    CHECK ((kind = 'customer') = (customer_id IS NOT NULL))
+);
+
+CREATE TABLE incidents (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer_id      TEXT NOT NULL REFERENCES customers (id),
+    severity         TEXT NOT NULL CHECK (severity IN ('core', 'noncore')),
+    status           TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'onsite', 'restored', 'closed')),
+    title            TEXT NOT NULL CHECK (title <> ''),
+    reason           TEXT NOT NULL DEFAULT '',
+    reported_at      TIMESTAMP NOT NULL,
+    reported_by      TEXT REFERENCES people (id),
+    reporter_name    TEXT NOT NULL DEFAULT '',
+    assignee_id      TEXT REFERENCES people (id),
+    ack_due          TIMESTAMP NOT NULL,
+    onsite_due       TIMESTAMP,
+    restore_due      TIMESTAMP NOT NULL,
+    acked_at         TIMESTAMP,
+    acked_by         TEXT REFERENCES people (id),
+    onsite_at        TIMESTAMP,
+    onsite_met_at    TIMESTAMP,
+    restored_at      TIMESTAMP,
+    restore_summary  TEXT NOT NULL DEFAULT '',
+    closed_at        TIMESTAMP,
+    reopened_at      TIMESTAMP,
+    version          INTEGER NOT NULL CHECK (version > 0),
+    CHECK ((severity = 'core') = (onsite_due IS NOT NULL)),
+    CHECK (status <> 'closed' OR (closed_at IS NOT NULL AND restored_at IS NOT NULL)),
+    CHECK (status NOT IN ('restored', 'closed') OR restored_at IS NOT NULL)
+);
+CREATE INDEX incidents_customer_status ON incidents (customer_id, status);
+CREATE INDEX incidents_status ON incidents (status);
+
+-- Where an incident lives in chat: the thread it was reported in and the
+-- threads or messages the bot posted about it.
+CREATE TABLE incident_threads (
+    platform     TEXT NOT NULL,
+    chat_id      TEXT NOT NULL,
+    thread_id    TEXT NOT NULL,
+    incident_id  INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    PRIMARY KEY (platform, chat_id, thread_id)
+);
+CREATE INDEX incident_threads_incident ON incident_threads (incident_id);
+
+CREATE TABLE timeline (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id  INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    at           TIMESTAMP NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('opened', 'message', 'acknowledged', 'assigned', 'severity_changed',
+                     'onsite', 'restored', 'closed', 'reopened', 'note', 'reminder', 'breach', 'escalation',
+                     'followup', 'report')),
+    actor_id     TEXT REFERENCES people (id),
+    actor_name   TEXT NOT NULL DEFAULT '',
+    body         TEXT NOT NULL DEFAULT '',
+    data         TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX timeline_incident ON timeline (incident_id, id);
+
+-- Inbound platform events seen, so that a retried delivery is dropped.
+CREATE TABLE inbound_events (
+    platform     TEXT NOT NULL,
+    event_id     TEXT NOT NULL,
+    received_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (platform, event_id)
+);
+
+-- Messages to send, written in the same transaction as the change that
+-- causes them; the dispatcher delivers them.
+CREATE TABLE outbox (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at       TIMESTAMP NOT NULL,
+    platform         TEXT NOT NULL,
+    chat_id          TEXT NOT NULL,
+    thread_id        TEXT NOT NULL DEFAULT '',
+    incident_id      INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+    kind             TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TIMESTAMP NOT NULL,
+    last_error       TEXT NOT NULL DEFAULT '',
+    sent_at          TIMESTAMP,
+    platform_ref     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE status = 'pending';
+
+-- What is due when: reminders and breaches of an incident's clocks.
+CREATE TABLE timers (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id  INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    clock        TEXT NOT NULL CHECK (clock IN ('ack', 'onsite', 'restore')),
+    kind         TEXT NOT NULL CHECK (kind IN ('reminder', 'breach')),
+    due_at       TIMESTAMP NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'fired', 'cancelled')),
+    fired_at     TIMESTAMP,
+    UNIQUE (incident_id, clock, kind, due_at)
+);
+CREATE INDEX timers_pending ON timers (due_at) WHERE status = 'pending';

@@ -1,0 +1,110 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Outgoing is a message to send, written to the outbox in the transaction
+// of the change that causes it.
+type Outgoing struct {
+	ID         int64     `db:"id"`
+	CreatedAt  time.Time `db:"created_at"`
+	Platform   string    `db:"platform"`
+	ChatID     string    `db:"chat_id"`
+	ThreadID   string    `db:"thread_id"`
+	IncidentID *int64    `db:"incident_id"`
+	Kind       string    `db:"kind"`
+	Body       string    `db:"body"`
+	Attempts   int       `db:"attempts"`
+}
+
+// Enqueue writes messages to the outbox, due at now.
+func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) error {
+	for _, m := range msgs {
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id,
+			kind, body, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now)); err != nil {
+			return fmt.Errorf("enqueue %s to %s/%s: %w", m.Kind, m.Platform, m.ChatID, mapErr(err))
+		}
+	}
+	return nil
+}
+
+// ClaimOutbox takes up to limit pending messages due at now, oldest first,
+// and leases them until now+lease: a claimed message is invisible to other
+// claimers until the lease runs out, so a dispatcher that dies mid-send
+// leaves it to be sent again (at-least-once). On PostgreSQL, replicas claim
+// disjoint batches (FOR UPDATE SKIP LOCKED).
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Outgoing, error) {
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var out []Outgoing
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
+		WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`+lock+`)
+		RETURNING id, created_at, platform, chat_id, thread_id, incident_id, kind, body, attempts`),
+		ts(now.Add(lease)), ts(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	// RETURNING does not promise an order.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, nil
+}
+
+// MarkSent records a delivered message and the platform's reference to it
+// (a Slack ts, a Telegram message id) so that it can be edited later.
+func (s *Store) MarkSent(ctx context.Context, id int64, ref string, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE outbox SET status = 'sent', sent_at = ?, platform_ref = ?, last_error = '' WHERE id = ?`),
+		ts(now), ref, id); err != nil {
+		return fmt.Errorf("outbox %d: mark sent: %w", id, err)
+	}
+	return nil
+}
+
+// MarkRetry puts a message back for another attempt at retryAt.
+func (s *Store) MarkRetry(ctx context.Context, id int64, reason string, retryAt time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?`),
+		ts(retryAt), reason, id); err != nil {
+		return fmt.Errorf("outbox %d: mark retry: %w", id, err)
+	}
+	return nil
+}
+
+// MarkFailed gives up on a message for good.
+func (s *Store) MarkFailed(ctx context.Context, id int64, reason string) error {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`), reason, id); err != nil {
+		return fmt.Errorf("outbox %d: mark failed: %w", id, err)
+	}
+	return nil
+}
+
+// OutboxStatus is a message's delivery state, for tests and /announce status.
+type OutboxStatus struct {
+	ID          int64  `db:"id"`
+	Platform    string `db:"platform"`
+	ChatID      string `db:"chat_id"`
+	Kind        string `db:"kind"`
+	Status      string `db:"status"`
+	Attempts    int    `db:"attempts"`
+	LastError   string `db:"last_error"`
+	PlatformRef string `db:"platform_ref"`
+	Body        string `db:"body"`
+}
+
+// OutboxFor lists the outbox messages about an incident, oldest first.
+func (s *Store) OutboxFor(ctx context.Context, incidentID int64) ([]OutboxStatus, error) {
+	var out []OutboxStatus
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT id, platform, chat_id, kind, status, attempts, last_error, platform_ref, body
+		FROM outbox WHERE incident_id = ? ORDER BY id`), incidentID); err != nil {
+		return nil, fmt.Errorf("outbox of %d: %w", incidentID, err)
+	}
+	return out, nil
+}

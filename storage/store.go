@@ -1,0 +1,338 @@
+// Package storage keeps slakeeper's state in SQL through sqlx: PostgreSQL
+// (lib/pq) in production, an embedded pure-Go SQLite as the zero-setup
+// default. Both run the same embedded, ordered migrations and pass the same
+// conformance suite.
+//
+// Every state change is one transaction (Store.InTx): the incident row, its
+// timeline events, its pending timers and the outbox messages it causes are
+// committed together or not at all.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/slakeeper/slakeeper/sla"
+)
+
+// Dialect names the SQL database behind a Store.
+type Dialect string
+
+// Supported dialects.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Store is a handle on the database. It is safe for concurrent use.
+type Store struct {
+	db      *sqlx.DB
+	dialect Dialect
+}
+
+// Open connects to the database named by dsn: a postgres:// or postgresql://
+// URL for PostgreSQL; "sqlite:PATH", "file:PATH" or a plain file path for
+// SQLite. It does not migrate; call Migrate. Errors never contain the DSN's
+// password.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	var s Store
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		db, err := sqlx.Open("postgres", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres %s: %w", RedactDSN(dsn), err)
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		s = Store{db: db, dialect: Postgres}
+	default:
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+		if path == "" {
+			return nil, errors.New("open sqlite: empty path")
+		}
+		q := url.Values{}
+		for _, p := range []string{"foreign_keys(1)", "busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		db, err := sqlx.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		// One connection: SQLite has a single writer, and one connection
+		// makes every transaction serial without SQLITE_BUSY.
+		db.SetMaxOpenConns(1)
+		s = Store{db: db, dialect: SQLite}
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("connect to %s database %s: %w", s.dialect, RedactDSN(dsn), redactErr(err, dsn))
+	}
+	return &s, nil
+}
+
+// RedactDSN returns dsn with any password replaced by "xxxxx".
+func RedactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func redactErr(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(err.Error(), pw) {
+		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
+}
+
+// Dialect reports which database the store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// DB exposes the pool for tests and benchmarks in this module.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func (s *Store) migrations() ([]migration, error) {
+	dir := "migrations/" + string(s.dialect)
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		v, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", e.Name())
+		}
+		b, err := fs.ReadFile(migrations, dir+"/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// migrationLockKey is the PostgreSQL advisory lock held while migrating.
+const migrationLockKey = 0x51a4ee9e
+
+// Migrate applies every embedded migration not yet applied, in order, each in
+// its own transaction, under a lock so that replicas starting together apply
+// each migration once. It returns the versions it applied.
+func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	ms, err := s.migrations()
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if s.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+			return nil, fmt.Errorf("migrate: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var applied []int
+	for _, m := range ms {
+		tx, err := conn.BeginTxx(ctx, nil)
+		if err != nil {
+			return applied, fmt.Errorf("migrate: %w", err)
+		}
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.version); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if n > 0 {
+			tx.Rollback()
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+			m.version, m.name, time.Now().UTC()); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		applied = append(applied, m.version)
+	}
+	return applied, nil
+}
+
+// SchemaVersion returns the highest applied migration and the highest
+// embedded one; they differ when the database needs migrating.
+func (s *Store) SchemaVersion(ctx context.Context) (applied, embedded int, err error) {
+	ms, err := s.migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(ms) > 0 {
+		embedded = ms[len(ms)-1].version
+	}
+	var v sql.NullInt64
+	if err := s.db.GetContext(ctx, &v, `SELECT max(version) FROM schema_migrations`); err != nil {
+		return 0, embedded, fmt.Errorf("schema version: %w", err)
+	}
+	return int(v.Int64), embedded, nil
+}
+
+// Tx is one database transaction. Its methods are the only way to change
+// state, so that a change and its consequences commit together.
+type Tx struct {
+	tx      *sqlx.Tx
+	dialect Dialect
+}
+
+// InTx runs fn in a transaction and commits it if fn returns nil; otherwise
+// it rolls back and returns fn's error.
+func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&Tx{tx: tx, dialect: s.dialect}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// queryer is what both *sqlx.DB and *sqlx.Tx offer.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// ts prepares a time for the database: UTC, microsecond precision (what
+// PostgreSQL keeps), NULL when zero. SQLite compares the text form, which
+// orders correctly only when every stored time is UTC.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func fromNull(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// mapErr turns constraint violations into domain errors by their SQLSTATE or
+// SQLite extended code, never by message text.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return conflictErr(err)
+		case "23503", "23514", "23502":
+			return invalidErr(err)
+		}
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return conflictErr(err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+			return invalidErr(err)
+		}
+	}
+	return err
+}
+
+// ConstraintError wraps a database constraint violation as a domain error;
+// Unwrap gives the driver's error for logs.
+type ConstraintError struct {
+	Domain *sla.Error
+	Cause  error
+}
+
+func (e *ConstraintError) Unwrap() []error { return []error{e.Domain, e.Cause} }
+func (e *ConstraintError) Error() string   { return e.Domain.Message + ": " + e.Cause.Error() }
+
+func conflictErr(err error) error {
+	return &ConstraintError{Domain: sla.Errorf(sla.ECONFLICT, "err.conflict", nil, "this already exists"), Cause: err}
+}
+
+func invalidErr(err error) error {
+	return &ConstraintError{Domain: sla.Errorf(sla.EINVALID, "err.constraint", nil, "the request breaks a rule of the data"), Cause: err}
+}
