@@ -274,7 +274,9 @@ func TestTimersFollowTheClocks(t *testing.T) {
 		if c := clocks(); c[sla.ClockAck] != 0 || c[sla.ClockOnsite] != 2 {
 			t.Fatalf("after ack: %v", c)
 		}
-		change(func(i *sla.Incident) { i.SetSeverity(sla.Actor{ID: "wang"}, sla.SeverityNoncore, sla.DefaultPolicy(), t0.Add(6*time.Minute)) })
+		change(func(i *sla.Incident) {
+			i.SetSeverity(sla.Actor{ID: "wang"}, sla.SeverityNoncore, sla.DefaultPolicy(), t0.Add(6*time.Minute))
+		})
 		ts, _ := s.PendingTimers(ctx, inc.ID)
 		if len(ts) != 2 || !ts[1].DueAt.Equal(t0.Add(24*time.Hour).Truncate(time.Microsecond)) {
 			t.Fatalf("after severity change: %+v", ts)

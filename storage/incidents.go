@@ -45,8 +45,8 @@ func (r incidentRow) incident() sla.Incident {
 		ID: r.ID, CustomerID: r.CustomerID, Severity: sla.Severity(r.Severity), Status: sla.Status(r.Status),
 		Title: r.Title, Reason: r.Reason, ReportedAt: r.ReportedAt.UTC(), ReportedBy: r.ReportedBy.String,
 		ReporterName: r.ReporterName, AssigneeID: r.AssigneeID.String,
-		Deadlines:   sla.Deadlines{Ack: r.AckDue.UTC(), Onsite: fromNull(r.OnsiteDue), Restore: r.RestoreDue.UTC()},
-		AckedAt:     fromNull(r.AckedAt), AckedBy: r.AckedBy.String, OnsiteAt: fromNull(r.OnsiteAt),
+		Deadlines: sla.Deadlines{Ack: r.AckDue.UTC(), Onsite: fromNull(r.OnsiteDue), Restore: r.RestoreDue.UTC()},
+		AckedAt:   fromNull(r.AckedAt), AckedBy: r.AckedBy.String, OnsiteAt: fromNull(r.OnsiteAt),
 		OnsiteMetAt: fromNull(r.OnsiteMetAt), RestoredAt: fromNull(r.RestoredAt), RestoreSummary: r.RestoreSummary,
 		ClosedAt: fromNull(r.ClosedAt), ReopenedAt: fromNull(r.ReopenedAt), Version: r.Version,
 	}
@@ -218,7 +218,16 @@ func (tx *Tx) BindThread(ctx context.Context, t ThreadRef, incidentID int64) err
 // IncidentInThread returns the incident a thread belongs to; ok is false if
 // none.
 func (s *Store) IncidentInThread(ctx context.Context, t ThreadRef) (id int64, ok bool, err error) {
-	err = s.db.GetContext(ctx, &id, s.db.Rebind(`SELECT incident_id FROM incident_threads WHERE platform = ? AND chat_id = ? AND thread_id = ?`),
+	return incidentInThread(ctx, s.db, t)
+}
+
+// IncidentInThread is Store.IncidentInThread inside the transaction.
+func (tx *Tx) IncidentInThread(ctx context.Context, t ThreadRef) (id int64, ok bool, err error) {
+	return incidentInThread(ctx, tx.tx, t)
+}
+
+func incidentInThread(ctx context.Context, q queryer, t ThreadRef) (id int64, ok bool, err error) {
+	err = q.GetContext(ctx, &id, q.Rebind(`SELECT incident_id FROM incident_threads WHERE platform = ? AND chat_id = ? AND thread_id = ?`),
 		t.Platform, t.ChatID, t.ThreadID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
@@ -322,6 +331,16 @@ func (s *Store) PendingTimers(ctx context.Context, incidentID int64) ([]PendingT
 	}
 	for i := range ts {
 		ts[i].DueAt = ts[i].DueAt.UTC()
+	}
+	return ts, nil
+}
+
+// ThreadsOfIncident returns the threads bound to an incident.
+func (s *Store) ThreadsOfIncident(ctx context.Context, incidentID int64) ([]ThreadRef, error) {
+	var ts []ThreadRef
+	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(`SELECT platform, chat_id, thread_id FROM incident_threads
+		WHERE incident_id = ? ORDER BY platform, chat_id, thread_id`), incidentID); err != nil {
+		return nil, fmt.Errorf("incident %d: threads: %w", incidentID, err)
 	}
 	return ts, nil
 }

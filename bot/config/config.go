@@ -1,0 +1,372 @@
+// Package config reads slakeeper's YAML configuration: the zone and language,
+// the policy, customers with their contracts, people with their roles and
+// platform ids, and the channels. Every problem is reported with the file,
+// line and field, all at once.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/storage"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Zone      string     `yaml:"zone"`
+	Language  string     `yaml:"language"`
+	Policy    Policy     `yaml:"policy"`
+	Customers []Customer `yaml:"customers"`
+	People    []Person   `yaml:"people"`
+	Channels  []Channel  `yaml:"channels"`
+
+	// Derived by Load.
+	Location       *time.Location    `yaml:"-"`
+	Lang           sla.Lang          `yaml:"-"`
+	BasePolicy     sla.Policy        `yaml:"-"`
+	ReminderBefore time.Duration     `yaml:"-"`
+	Directory      storage.Directory `yaml:"-"`
+}
+
+// Policy is the policy block, at the top level or in a customer's contract.
+type Policy struct {
+	AckWithin            time.Duration `yaml:"ack_within"`
+	CoreOnsiteWithin     time.Duration `yaml:"core_onsite_within"`
+	CoreRestoreWithin    time.Duration `yaml:"core_restore_within"`
+	NoncoreRestoreWithin time.Duration `yaml:"noncore_restore_within"`
+	ReminderBefore       time.Duration `yaml:"reminder_before"`
+}
+
+// Customer is one customer and its contract.
+type Customer struct {
+	ID          string `yaml:"id"`
+	Name        string `yaml:"name"`
+	Language    string `yaml:"language"`
+	AcceptedOn  string `yaml:"accepted_on"`
+	WarrantyEnd string `yaml:"warranty_end"`
+	Policy      Policy `yaml:"policy"`
+}
+
+// Person is one person, with their ids on each platform.
+type Person struct {
+	ID       string `yaml:"id"`
+	Name     string `yaml:"name"`
+	Role     string `yaml:"role"`
+	Customer string `yaml:"customer"`
+	Language string `yaml:"language"`
+	Slack    string `yaml:"slack"`
+	Telegram string `yaml:"telegram"`
+}
+
+// Channel maps a platform chat to a customer or a role.
+type Channel struct {
+	Platform string `yaml:"platform"`
+	ID       string `yaml:"id"`
+	Kind     string `yaml:"kind"`
+	Customer string `yaml:"customer"`
+	Language string `yaml:"language"`
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// Parse validates configuration text; name is used in messages.
+func Parse(name string, text []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(text, &root); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	v := validator{file: name, nodes: map[string]*yaml.Node{}}
+	var cfg Config
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty", name)
+	}
+	doc := root.Content[0]
+	v.index(doc, reflect.TypeOf(cfg), "")
+	if err := doc.Decode(&cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				v.errs = append(v.errs, fmt.Errorf("%s: %s", name, e))
+			}
+		} else {
+			v.errs = append(v.errs, fmt.Errorf("%s: %v", name, err))
+		}
+		return nil, errors.Join(v.errs...)
+	}
+	v.validate(&cfg)
+	if len(v.errs) > 0 {
+		return nil, errors.Join(v.errs...)
+	}
+	return &cfg, nil
+}
+
+type validator struct {
+	file  string
+	nodes map[string]*yaml.Node // field path -> its value node
+	errs  []error
+}
+
+// index records the node of every field path and reports unknown keys.
+func (v *validator) index(n *yaml.Node, t reflect.Type, path string) {
+	v.nodes[path] = n
+	switch {
+	case t.Kind() == reflect.Struct && t != reflect.TypeOf(time.Time{}):
+		if n.Kind != yaml.MappingNode {
+			return // Decode reports the type error
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag != "" && tag != "-" {
+				fields[tag] = t.Field(i).Type
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			sub := k
+			if path != "" {
+				sub = path + "." + k
+			}
+			ft, ok := fields[k]
+			if !ok {
+				v.errs = append(v.errs, fmt.Errorf("%s:%d: %s: unknown field", v.file, n.Content[i].Line, sub))
+				continue
+			}
+			v.index(n.Content[i+1], ft, sub)
+			v.nodes[sub] = n.Content[i] // report a field at its key's line
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			v.index(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+}
+
+// errf reports a problem at a field path, with the line of the closest
+// node that exists.
+func (v *validator) errf(path, format string, args ...any) {
+	line := 0
+	for p := path; ; {
+		if n, ok := v.nodes[p]; ok {
+			line = n.Line
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	v.errs = append(v.errs, fmt.Errorf("%s:%d: %s: %s", v.file, line, path, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) lang(path, s string, def sla.Lang) sla.Lang {
+	if s == "" {
+		return def
+	}
+	l, ok := sla.ParseLang(s)
+	if !ok {
+		v.errf(path, "%q is not a language: use zh or en", s)
+	}
+	return l
+}
+
+func (v *validator) date(path, s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		v.errf(path, "%q is not a date (YYYY-MM-DD)", s)
+	}
+	return t
+}
+
+func (v *validator) validate(c *Config) {
+	if c.Zone == "" {
+		c.Zone = "Asia/Shanghai"
+	}
+	loc, err := time.LoadLocation(c.Zone)
+	if err != nil {
+		v.errf("zone", "%q is not a time zone (e.g. Asia/Shanghai)", c.Zone)
+		loc = time.UTC
+	}
+	c.Location = loc
+	c.Lang = v.lang("language", c.Language, sla.LangZH)
+	c.BasePolicy = v.policy("policy", c.Policy, sla.DefaultPolicy())
+	c.ReminderBefore = sla.DefaultReminderBefore
+	if c.Policy.ReminderBefore != 0 {
+		c.ReminderBefore = c.Policy.ReminderBefore
+	}
+	if c.ReminderBefore < 0 {
+		v.errf("policy.reminder_before", "must not be negative")
+	}
+
+	customers := map[string]bool{}
+	for i, cu := range c.Customers {
+		p := fmt.Sprintf("customers[%d]", i)
+		if !idPattern.MatchString(cu.ID) {
+			v.errf(p+".id", "%q is not an id: use lower-case letters, digits, '-', '_' or '.'", cu.ID)
+		} else if customers[cu.ID] {
+			v.errf(p+".id", "customer %q is defined twice", cu.ID)
+		}
+		customers[cu.ID] = true
+		name := cu.Name
+		if name == "" {
+			name = cu.ID
+		}
+		contract := sla.Contract{AcceptedOn: v.date(p+".accepted_on", cu.AcceptedOn), WarrantyEnd: v.date(p+".warranty_end", cu.WarrantyEnd),
+			Policy: sla.PolicyOverride{AckWithin: cu.Policy.AckWithin, CoreOnsiteWithin: cu.Policy.CoreOnsiteWithin,
+				CoreRestoreWithin: cu.Policy.CoreRestoreWithin, NoncoreRestoreWithin: cu.Policy.NoncoreRestoreWithin}}
+		if cu.Policy.ReminderBefore != 0 {
+			v.errf(p+".policy.reminder_before", "is set for all customers at the top-level policy only")
+		}
+		if !contract.WarrantyEnd.IsZero() && !contract.AcceptedOn.IsZero() && !contract.WarrantyEnd.After(contract.AcceptedOn) {
+			v.errf(p+".warranty_end", "must be after accepted_on")
+		}
+		if cu.Policy != (Policy{}) {
+			v.policy(p+".policy", cu.Policy, c.BasePolicy)
+		}
+		c.Directory.Customers = append(c.Directory.Customers, sla.Customer{ID: cu.ID, Name: name,
+			Lang: v.lang(p+".language", cu.Language, c.Lang), Contract: contract})
+	}
+
+	people := map[string]bool{}
+	ids := map[string]string{}
+	for i, pe := range c.People {
+		p := fmt.Sprintf("people[%d]", i)
+		if !idPattern.MatchString(pe.ID) {
+			v.errf(p+".id", "%q is not an id: use lower-case letters, digits, '-', '_' or '.'", pe.ID)
+		} else if people[pe.ID] {
+			v.errf(p+".id", "person %q is defined twice", pe.ID)
+		}
+		people[pe.ID] = true
+		role := sla.Role(strings.ToLower(pe.Role))
+		if !role.Valid() {
+			v.errf(p+".role", "%q is not a role: use customer, engineer, lead, manager or admin", pe.Role)
+		}
+		switch {
+		case role == sla.RoleCustomer && pe.Customer == "":
+			v.errf(p+".customer", "a customer's person must name their customer")
+		case role == sla.RoleCustomer && !customers[pe.Customer]:
+			v.errf(p+".customer", "no customer %q is defined", pe.Customer)
+		case role != sla.RoleCustomer && role.Valid() && pe.Customer != "":
+			v.errf(p+".customer", "only people with role customer belong to a customer")
+		}
+		name := pe.Name
+		if name == "" {
+			name = pe.ID
+		}
+		var cust string
+		if role == sla.RoleCustomer {
+			cust = pe.Customer
+		}
+		lang := c.Lang
+		if role == sla.RoleCustomer {
+			for _, cu := range c.Directory.Customers {
+				if cu.ID == pe.Customer {
+					lang = cu.Lang
+				}
+			}
+		}
+		c.Directory.People = append(c.Directory.People, sla.Person{ID: pe.ID, Name: name, Role: role,
+			Lang: v.lang(p+".language", pe.Language, lang), CustomerID: cust})
+		for _, id := range []storage.Identity{{Platform: "slack", UserID: pe.Slack}, {Platform: "telegram", UserID: pe.Telegram}, {Platform: "console", UserID: pe.ID}} {
+			if id.UserID == "" {
+				continue
+			}
+			if id.Platform == "telegram" {
+				if _, err := strconv.ParseInt(id.UserID, 10, 64); err != nil {
+					v.errf(p+".telegram", "%q is not a Telegram user id (a number)", id.UserID)
+				}
+			}
+			key := id.Platform + ":" + id.UserID
+			if other, dup := ids[key]; dup {
+				v.errf(p+"."+id.Platform, "%s id %q also belongs to %s", id.Platform, id.UserID, other)
+				continue
+			}
+			ids[key] = pe.ID
+			id.PersonID = pe.ID
+			c.Directory.Identities = append(c.Directory.Identities, id)
+		}
+	}
+
+	chans := map[string]bool{}
+	for i, ch := range c.Channels {
+		p := fmt.Sprintf("channels[%d]", i)
+		switch ch.Platform {
+		case "slack", "telegram", "console":
+		default:
+			v.errf(p+".platform", "%q is not a platform: use slack, telegram or console", ch.Platform)
+		}
+		if strings.TrimSpace(ch.ID) == "" {
+			v.errf(p+".id", "the channel id is missing")
+		}
+		key := ch.Platform + ":" + ch.ID
+		if chans[key] {
+			v.errf(p+".id", "channel %s is defined twice", key)
+		}
+		chans[key] = true
+		kind := storage.ChannelKind(ch.Kind)
+		lang := c.Lang
+		switch kind {
+		case storage.ChannelCustomer:
+			if !customers[ch.Customer] {
+				v.errf(p+".customer", "a customer channel must name a defined customer (got %q)", ch.Customer)
+			}
+			for _, cu := range c.Directory.Customers {
+				if cu.ID == ch.Customer {
+					lang = cu.Lang
+				}
+			}
+		case storage.ChannelEngineering, storage.ChannelManagers:
+			if ch.Customer != "" {
+				v.errf(p+".customer", "only customer channels belong to a customer")
+			}
+		default:
+			v.errf(p+".kind", "%q is not a channel kind: use customer, engineering or managers", ch.Kind)
+		}
+		var cust string
+		if kind == storage.ChannelCustomer {
+			cust = ch.Customer
+		}
+		c.Directory.Channels = append(c.Directory.Channels, storage.Channel{Platform: ch.Platform, ChatID: ch.ID, Kind: kind,
+			CustomerID: cust, Lang: v.lang(p+".language", ch.Language, lang)})
+	}
+}
+
+func (v *validator) policy(path string, p Policy, base sla.Policy) sla.Policy {
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"ack_within", p.AckWithin}, {"core_onsite_within", p.CoreOnsiteWithin},
+		{"core_restore_within", p.CoreRestoreWithin}, {"noncore_restore_within", p.NoncoreRestoreWithin}} {
+		if f.d < 0 {
+			v.errf(path+"."+f.name, "must not be negative")
+		}
+	}
+	out := sla.PolicyOverride{AckWithin: p.AckWithin, CoreOnsiteWithin: p.CoreOnsiteWithin,
+		CoreRestoreWithin: p.CoreRestoreWithin, NoncoreRestoreWithin: p.NoncoreRestoreWithin}.Apply(base)
+	if err := out.Validate(); err != nil {
+		v.errf(path, "%s", err.Error())
+	}
+	return out
+}

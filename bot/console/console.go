@@ -1,0 +1,255 @@
+// Package console is the terminal adapter: one person at a keyboard plays
+// customers and engineers, sees what the bot posts, and moves a manual clock
+// forward to watch deadlines pass. The bot's messages reach the terminal
+// through the same outbox and dispatcher as on the chat platforms.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/storage"
+)
+
+// Console runs the terminal session. It is also the bot.Sender for the
+// console platform.
+type Console struct {
+	Router     *bot.Router
+	Dispatcher *bot.Dispatcher
+	Clock      *bot.ManualClock
+	Out        io.Writer
+	// Echo repeats each input line after the prompt, for input that is not a
+	// terminal, so that a transcript reads like a session.
+	Echo bool
+
+	mu     sync.Mutex
+	as     sla.Person
+	chat   string
+	thread string
+	seq    int
+	run    string
+}
+
+// Send prints a message the bot posts. It implements bot.Sender.
+func (c *Console) Send(_ context.Context, m bot.Outbound) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	where := "#" + m.ChatID
+	if m.ThreadID != "" && m.IncidentID != 0 {
+		where += fmt.Sprintf(" ↳ #%d", m.IncidentID)
+	} else if m.ThreadID != "" {
+		where += " ↳ thread"
+	}
+	fmt.Fprintf(c.Out, "  bot → [%s] %s\n", where, indent(m.Text))
+	c.seq++
+	return fmt.Sprintf("console-%s-%d", c.run, c.seq), nil
+}
+
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n        ") }
+
+// Run reads lines from in until it ends or ctx is cancelled.
+func (c *Console) Run(ctx context.Context, in io.Reader) error {
+	c.run = strconv.FormatInt(c.Clock.Now().UnixNano(), 36)
+	dir := c.Router.Svc.Dir
+	if p, ok := dir.FindPerson("li"); ok {
+		c.switchTo(p)
+	} else if ps := dir.People(); len(ps) > 0 {
+		c.switchTo(ps[0])
+	}
+	fmt.Fprintln(c.Out, help)
+	c.status()
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for {
+		fmt.Fprintf(c.Out, "%s@%s%s> ", c.as.Name, c.chat, c.threadLabel())
+		if !sc.Scan() {
+			fmt.Fprintln(c.Out)
+			return sc.Err()
+		}
+		line := strings.TrimSpace(sc.Text())
+		if c.Echo {
+			fmt.Fprintln(c.Out, line)
+		}
+		if line == "" {
+			continue
+		}
+		if quit := c.line(ctx, line); quit {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+const help = `slakeeper console — play customers and engineers; the bot answers here.
+  /as <person>       speak as someone (/who lists them)
+  /in <channel>      move to a channel (/where lists them)
+  /thread <id>       speak inside incident <id>'s thread; /thread alone leaves it
+  /advance <dur>     move the clock forward, e.g. /advance 30m, then /status to see the clocks
+  /now  /who  /where  /quit
+Anything else is a chat message or a bot command (/help lists them).`
+
+func (c *Console) threadLabel() string {
+	if c.thread == "" {
+		return ""
+	}
+	return "↳thread"
+}
+
+func (c *Console) switchTo(p sla.Person) {
+	c.as, c.thread = p, ""
+	dir := c.Router.Svc.Dir
+	kind, cust := storage.ChannelEngineering, ""
+	if p.Role == sla.RoleCustomer {
+		kind, cust = storage.ChannelCustomer, p.CustomerID
+	}
+	for _, ch := range dir.Channels(kind, cust) {
+		if ch.Platform == bot.PlatformConsole {
+			c.chat = ch.ChatID
+			return
+		}
+	}
+}
+
+func (c *Console) status() {
+	fmt.Fprintf(c.Out, "  (you are %s [%s], in #%s; clock %s)\n", c.as.Name, c.as.Role, c.chat,
+		c.Clock.Now().In(c.Router.Svc.Dir.Zone).Format("2006-01-02 15:04 MST"))
+}
+
+// line handles one input line; it reports whether to quit.
+func (c *Console) line(ctx context.Context, line string) bool {
+	word, rest, _ := strings.Cut(line, " ")
+	rest = strings.TrimSpace(rest)
+	dir := c.Router.Svc.Dir
+	switch word {
+	case "/quit", "/exit":
+		return true
+	case "/now":
+		c.status()
+		return false
+	case "/who":
+		for _, p := range dir.People() {
+			who := string(p.Role)
+			if p.CustomerID != "" {
+				who += " of " + p.CustomerID
+			}
+			fmt.Fprintf(c.Out, "  %-8s %s (%s, %s)\n", p.ID, p.Name, who, p.Lang)
+		}
+		return false
+	case "/where":
+		for _, k := range []storage.ChannelKind{storage.ChannelCustomer, storage.ChannelEngineering, storage.ChannelManagers} {
+			for _, ch := range dir.Channels(k, "") {
+				if ch.Platform == bot.PlatformConsole {
+					fmt.Fprintf(c.Out, "  #%-8s %s %s\n", ch.ChatID, ch.Kind, ch.CustomerID)
+				}
+			}
+		}
+		return false
+	case "/as":
+		p, ok := dir.FindPerson(rest)
+		if !ok {
+			fmt.Fprintf(c.Out, "  no person %q; /who lists them\n", rest)
+			return false
+		}
+		c.switchTo(p)
+		c.status()
+		return false
+	case "/in":
+		ch, ok := dir.Channel(bot.PlatformConsole, strings.TrimPrefix(rest, "#"))
+		if !ok {
+			fmt.Fprintf(c.Out, "  no channel %q; /where lists them\n", rest)
+			return false
+		}
+		c.chat, c.thread = ch.ChatID, ""
+		return false
+	case "/thread":
+		c.enterThread(ctx, rest)
+		return false
+	case "/advance":
+		d, err := parseDuration(rest)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(c.Out, "  say how far, e.g. /advance 30m or /advance 2h\n")
+			return false
+		}
+		c.Clock.Advance(d)
+		c.status()
+		c.flush(ctx)
+		return false
+	}
+	c.seq++
+	in := bot.Inbound{Platform: bot.PlatformConsole, ChatID: c.chat, ThreadID: c.thread,
+		MessageID: fmt.Sprintf("%s-%d", c.run, c.seq), UserID: c.as.ID, UserName: c.as.Name, Text: line}
+	replies, err := c.Router.Handle(ctx, in)
+	if err != nil {
+		fmt.Fprintf(c.Out, "  error: %v\n", err)
+	}
+	for _, r := range replies {
+		fmt.Fprintf(c.Out, "  bot (to you): %s\n", indent(r.Text))
+	}
+	c.flush(ctx)
+	return false
+}
+
+func (c *Console) enterThread(ctx context.Context, arg string) {
+	if arg == "" {
+		c.thread = ""
+		return
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64)
+	if err != nil {
+		fmt.Fprintf(c.Out, "  /thread takes an incident number\n")
+		return
+	}
+	threads, err := c.Router.Svc.Store.ThreadsOfIncident(ctx, id)
+	if err != nil {
+		fmt.Fprintf(c.Out, "  error: %v\n", err)
+		return
+	}
+	for _, t := range threads {
+		if t.Platform == bot.PlatformConsole && t.ChatID == c.chat {
+			c.thread = t.ThreadID
+			return
+		}
+	}
+	fmt.Fprintf(c.Out, "  incident #%d has no thread in #%s\n", id, c.chat)
+}
+
+// flush delivers everything due now through the dispatcher.
+func (c *Console) flush(ctx context.Context) {
+	for {
+		n, err := c.Dispatcher.RunOnce(ctx)
+		if err != nil {
+			fmt.Fprintf(c.Out, "  dispatch error: %v\n", err)
+			return
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// parseDuration accepts Go durations and days ("1d", "1d12h").
+func parseDuration(s string) (time.Duration, error) {
+	var days time.Duration
+	if i := strings.Index(s, "d"); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, err
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	return days + d, err
+}

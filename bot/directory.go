@@ -1,0 +1,116 @@
+package bot
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/storage"
+)
+
+// Directory answers who is who and where, from the configuration. It is
+// immutable once built and safe for concurrent use.
+type Directory struct {
+	Zone           *time.Location
+	DefaultLang    sla.Lang
+	StaffLang      sla.Lang // language of the engineering and managers channels when unset
+	BasePolicy     sla.Policy
+	ReminderBefore time.Duration
+
+	customers  map[string]sla.Customer
+	people     map[string]sla.Person
+	names      map[string]string // lower-cased name -> person id
+	identities map[string]string // platform + "\x00" + user id -> person id
+	channels   map[string]storage.Channel
+	ordered    []storage.Channel
+}
+
+// NewDirectory indexes a storage directory.
+func NewDirectory(d storage.Directory, zone *time.Location, defaultLang sla.Lang, base sla.Policy, reminderBefore time.Duration) *Directory {
+	dir := &Directory{Zone: zone, DefaultLang: defaultLang, StaffLang: defaultLang, BasePolicy: base, ReminderBefore: reminderBefore,
+		customers: map[string]sla.Customer{}, people: map[string]sla.Person{}, names: map[string]string{},
+		identities: map[string]string{}, channels: map[string]storage.Channel{}}
+	for _, c := range d.Customers {
+		dir.customers[c.ID] = c
+	}
+	for _, p := range d.People {
+		dir.people[p.ID] = p
+		dir.names[strings.ToLower(p.Name)] = p.ID
+	}
+	for _, id := range d.Identities {
+		dir.identities[id.Platform+"\x00"+id.UserID] = id.PersonID
+	}
+	for _, c := range d.Channels {
+		dir.channels[c.Platform+"\x00"+c.ChatID] = c
+		dir.ordered = append(dir.ordered, c)
+	}
+	sort.Slice(dir.ordered, func(i, j int) bool {
+		a, b := dir.ordered[i], dir.ordered[j]
+		return a.Platform+a.ChatID < b.Platform+b.ChatID
+	})
+	return dir
+}
+
+// Customer returns a customer by id.
+func (d *Directory) Customer(id string) (sla.Customer, bool) { c, ok := d.customers[id]; return c, ok }
+
+// Person returns a person by id.
+func (d *Directory) Person(id string) (sla.Person, bool) { p, ok := d.people[id]; return p, ok }
+
+// FindPerson resolves an id, a name (any case) or a platform mention
+// ("@wang") to a person.
+func (d *Directory) FindPerson(ref string) (sla.Person, bool) {
+	ref = strings.TrimPrefix(strings.TrimSpace(ref), "@")
+	if p, ok := d.people[ref]; ok {
+		return p, true
+	}
+	if id, ok := d.names[strings.ToLower(ref)]; ok {
+		return d.people[id], true
+	}
+	return sla.Person{}, false
+}
+
+// ByIdentity returns the person behind a platform user id.
+func (d *Directory) ByIdentity(platform, userID string) (sla.Person, bool) {
+	id, ok := d.identities[platform+"\x00"+userID]
+	if !ok {
+		return sla.Person{}, false
+	}
+	return d.Person(id)
+}
+
+// Channel returns a configured channel.
+func (d *Directory) Channel(platform, chatID string) (storage.Channel, bool) {
+	c, ok := d.channels[platform+"\x00"+chatID]
+	return c, ok
+}
+
+// Channels returns the channels of a kind (and, for customer channels, of a
+// customer when customerID is not empty), in a stable order.
+func (d *Directory) Channels(kind storage.ChannelKind, customerID string) []storage.Channel {
+	var out []storage.Channel
+	for _, c := range d.ordered {
+		if c.Kind == kind && (customerID == "" || c.CustomerID == customerID) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Policy returns the clocks that apply to a customer: the base policy with
+// the contract's overrides.
+func (d *Directory) Policy(customerID string) sla.Policy {
+	c := d.customers[customerID]
+	return c.Contract.Policy.Apply(d.BasePolicy)
+}
+
+// People returns everyone, sorted by id.
+func (d *Directory) People() []sla.Person {
+	out := make([]sla.Person, 0, len(d.people))
+	for _, p := range d.people {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

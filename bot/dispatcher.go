@@ -1,0 +1,146 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/slakeeper/slakeeper/storage"
+)
+
+// Dispatcher delivers the outbox through the platform senders. It is the one
+// place that retries: a sender only says whether a failure is permanent or
+// when to try again.
+//
+// Delivery is at least once: a message is leased while it is being sent and
+// marked sent afterwards, so a crash between the two sends it again after
+// the lease — at worst one duplicate, never a lost message.
+type Dispatcher struct {
+	Store   *storage.Store
+	Senders map[string]Sender // by platform
+	Clock   Clock
+	Log     *slog.Logger
+
+	// Lease is how long a claimed message stays invisible to other claimers.
+	Lease time.Duration
+	// Batch is how many messages one round claims.
+	Batch int
+	// MaxAttempts is how many transient failures a message survives.
+	MaxAttempts int
+	// Poll is how often Run looks for work when nobody kicks it.
+	Poll time.Duration
+
+	kick chan struct{}
+}
+
+// NewDispatcher returns a dispatcher with default settings: a one-minute
+// lease, batches of 50, 12 attempts, a one-second poll.
+func NewDispatcher(store *storage.Store, senders map[string]Sender, clock Clock, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{Store: store, Senders: senders, Clock: clock, Log: log,
+		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: make(chan struct{}, 1)}
+}
+
+// Kick wakes Run at once, because the outbox just got messages. It never
+// blocks.
+func (d *Dispatcher) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is cancelled. It finishes the message in hand
+// before returning.
+func (d *Dispatcher) Run(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.kick:
+		case <-t.C:
+		}
+		for {
+			n, err := d.RunOnce(context.WithoutCancel(ctx))
+			if err != nil {
+				d.Log.Error("dispatch", "err", err)
+				break
+			}
+			if n == 0 || ctx.Err() != nil {
+				break
+			}
+		}
+		t.Reset(d.Poll)
+	}
+}
+
+// RunOnce claims one batch of due messages and tries each once. It returns
+// how many it claimed.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	now := d.Clock.Now()
+	msgs, err := d.Store.ClaimOutbox(ctx, now, d.Lease, d.Batch)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range msgs {
+		d.deliver(ctx, m)
+	}
+	return len(msgs), nil
+}
+
+func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
+	log := d.Log.With("outbox", m.ID, "platform", m.Platform, "chat", m.ChatID, "kind", m.Kind)
+	if m.IncidentID != nil {
+		log = log.With("incident", *m.IncidentID)
+	}
+	s, ok := d.Senders[m.Platform]
+	if !ok {
+		log.Error("no adapter for platform; message dropped")
+		d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, "no adapter for platform "+m.Platform))
+		return
+	}
+	out := Outbound{Platform: m.Platform, ChatID: m.ChatID, ThreadID: m.ThreadID, Text: m.Body, Kind: m.Kind}
+	if m.IncidentID != nil {
+		out.IncidentID = *m.IncidentID
+	}
+	ref, err := s.Send(ctx, out)
+	now := d.Clock.Now()
+	if err == nil {
+		d.mark(ctx, log, d.Store.MarkSent(ctx, m.ID, ref, now))
+		return
+	}
+	var ra *RetryAfter
+	switch {
+	case IsPermanent(err):
+		log.Error("send failed for good", "err", err)
+		d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, err.Error()))
+	case m.Attempts >= d.MaxAttempts:
+		log.Error("send failed; giving up", "attempts", m.Attempts, "err", err)
+		d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, err.Error()))
+	case errors.As(err, &ra):
+		log.Warn("rate limited", "retry_after", ra.After)
+		d.mark(ctx, log, d.Store.MarkRetry(ctx, m.ID, err.Error(), now.Add(ra.After)))
+	default:
+		wait := Backoff(m.Attempts)
+		log.Warn("send failed; will retry", "attempt", m.Attempts, "in", wait, "err", err)
+		d.mark(ctx, log, d.Store.MarkRetry(ctx, m.ID, err.Error(), now.Add(wait)))
+	}
+}
+
+func (d *Dispatcher) mark(ctx context.Context, log *slog.Logger, err error) {
+	if err != nil {
+		// The lease will run out and the message will be tried again.
+		log.Error("record delivery", "err", err)
+	}
+}
+
+// Backoff is the wait before retry n (1-based): 2s, 4s, 8s, ... up to 5m.
+func Backoff(attempt int) time.Duration {
+	d := 2 * time.Second
+	for i := 1; i < attempt && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 5*time.Minute)
+}

@@ -1,0 +1,225 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/slakeeper/slakeeper/commands"
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/sla/i18n"
+	"github.com/slakeeper/slakeeper/storage"
+)
+
+// Service is the incident service: it opens and changes incidents, each in
+// one transaction with the timeline event, the timers the incident now needs
+// and the messages the change causes (the outbox). It implements
+// commands.Service.
+type Service struct {
+	Store *storage.Store
+	Dir   *Directory
+	// Kick, if set, is called after a commit that wrote to the outbox, to wake
+	// the dispatcher.
+	Kick func()
+}
+
+var _ commands.Service = (*Service)(nil)
+
+// Format returns the time format for a reader, in the configured zone.
+func (s *Service) Format(lang sla.Lang) i18n.Format { return i18n.Format{Lang: lang, Loc: s.Dir.Zone} }
+
+// FindPerson resolves an id or name to a person.
+func (s *Service) FindPerson(ref string) (sla.Person, bool) { return s.Dir.FindPerson(ref) }
+
+// Customer returns a customer by id.
+func (s *Service) Customer(id string) (sla.Customer, bool) { return s.Dir.Customer(id) }
+
+// Incident returns an incident or ENOTFOUND.
+func (s *Service) Incident(ctx context.Context, id int64) (sla.Incident, error) {
+	return s.Store.Incident(ctx, id)
+}
+
+// Unclosed lists incidents not closed, newest first.
+func (s *Service) Unclosed(ctx context.Context, customerID string) ([]sla.Incident, error) {
+	return s.Store.ListIncidents(ctx, storage.IncidentFilter{CustomerID: customerID, OpenOnly: true, Limit: 100})
+}
+
+func (s *Service) kick() {
+	if s.Kick != nil {
+		s.Kick()
+	}
+}
+
+// Open opens an incident in one transaction.
+func (s *Service) Open(ctx context.Context, r commands.OpenRequest) (sla.Incident, error) {
+	var inc sla.Incident
+	err := s.Store.InTx(ctx, func(tx *storage.Tx) error {
+		var err error
+		inc, err = s.open(ctx, tx, r)
+		return err
+	})
+	if err == nil {
+		s.kick()
+	}
+	return inc, err
+}
+
+func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenRequest) (sla.Incident, error) {
+	reporter := sla.Actor{ID: r.Reporter.ID, Name: r.Reporter.Name}
+	inc, ev, err := sla.NewIncident(r.CustomerID, r.Severity, r.Title, r.Reason, reporter, s.Dir.Policy(r.CustomerID), r.Now)
+	if err != nil {
+		return inc, err
+	}
+	if err := tx.InsertIncident(ctx, &inc); err != nil {
+		return inc, err
+	}
+	if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
+		return inc, err
+	}
+	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(s.Dir.ReminderBefore)); err != nil {
+		return inc, err
+	}
+	thread := r.Place.ThreadID
+	if thread == "" {
+		thread = r.Place.MessageID
+	}
+	if r.Place.Platform != "" && thread != "" {
+		if err := tx.BindThread(ctx, storage.ThreadRef{Platform: r.Place.Platform, ChatID: r.Place.ChatID, ThreadID: thread}, inc.ID); err != nil {
+			return inc, err
+		}
+	}
+	return inc, tx.Enqueue(ctx, r.Now, s.openedMessages(ctx, tx, inc, r.Place, thread)...)
+}
+
+// openedMessages tells the customer (in the thread of the report, or in
+// their channels) and the engineers that an incident is open.
+func (s *Service) openedMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, place commands.Place, thread string) []storage.Outgoing {
+	var out []storage.Outgoing
+	custText := func(lang sla.Lang) string {
+		return i18n.T(lang, "notify.opened_customer", map[string]any{"id": inc.ID, "severity": i18n.Severity(lang, inc.Severity)}) +
+			"\n" + commands.Clocks(s.Format(lang), inc, inc.ReportedAt)
+	}
+	if ch, ok := s.Dir.Channel(place.Platform, place.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
+		out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, thread, custText(s.channelLang(ch))))
+	} else {
+		for _, ch := range s.Dir.Channels(storage.ChannelCustomer, inc.CustomerID) {
+			out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, "", custText(s.channelLang(ch))))
+		}
+	}
+	cust, _ := s.Dir.Customer(inc.CustomerID)
+	for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
+		l := s.channelLang(ch)
+		text := i18n.T(l, "notify.opened_staff", map[string]any{"id": inc.ID, "customer": cust.Name,
+			"severity": i18n.Severity(l, inc.Severity), "title": inc.Title, "reason": inc.Reason}) +
+			"\n" + commands.Clocks(s.Format(l), inc, inc.ReportedAt)
+		out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, "", text))
+	}
+	return out
+}
+
+func (s *Service) channelLang(ch storage.Channel) sla.Lang {
+	if ch.Lang != "" {
+		return ch.Lang
+	}
+	if ch.Kind == storage.ChannelCustomer {
+		if c, ok := s.Dir.Customer(ch.CustomerID); ok && c.Lang != "" {
+			return c.Lang
+		}
+	}
+	return s.Dir.StaffLang
+}
+
+func (s *Service) outgoing(incidentID int64, kind, platform, chat, thread, text string) storage.Outgoing {
+	id := incidentID
+	return storage.Outgoing{Platform: platform, ChatID: chat, ThreadID: thread, IncidentID: &id, Kind: kind, Body: text}
+}
+
+// Change applies fn to an incident in one transaction with everything the
+// change causes.
+func (s *Service) Change(ctx context.Context, id int64, actor sla.Person, now time.Time, fn commands.ChangeFunc) (sla.Incident, error) {
+	var inc sla.Incident
+	err := s.Store.InTx(ctx, func(tx *storage.Tx) error {
+		var err error
+		inc, err = s.change(ctx, tx, id, actor, now, fn)
+		return err
+	})
+	if err == nil {
+		s.kick()
+	}
+	return inc, err
+}
+
+func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sla.Person, now time.Time, fn commands.ChangeFunc) (sla.Incident, error) {
+	inc, err := tx.IncidentForUpdate(ctx, id)
+	if err != nil {
+		return inc, err
+	}
+	prev := inc.Version
+	ev, err := fn(&inc, s.Dir.Policy(inc.CustomerID))
+	if err != nil {
+		return inc, err
+	}
+	if err := tx.UpdateIncident(ctx, inc, prev); err != nil {
+		return inc, err
+	}
+	if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
+		return inc, err
+	}
+	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(s.Dir.ReminderBefore)); err != nil {
+		return inc, err
+	}
+	msgs, err := s.changeMessages(ctx, tx, inc, ev)
+	if err != nil {
+		return inc, err
+	}
+	return inc, tx.Enqueue(ctx, now, msgs...)
+}
+
+// changeMessages decides who hears of a change: state changes go to the
+// customer's threads of the incident and to the engineers; notes by staff
+// stay with the engineers; what a customer writes goes to the engineers.
+func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, ev sla.Event) ([]storage.Outgoing, error) {
+	key := "notify." + map[sla.EventKind]string{
+		sla.EventAcked: "acked", sla.EventAssigned: "assigned", sla.EventSeverity: "severity", sla.EventOnsite: "onsite",
+		sla.EventRestored: "restored", sla.EventClosed: "closed", sla.EventReopened: "reopened", sla.EventNote: "note",
+		sla.EventMessage: "message",
+	}[ev.Kind]
+	if !i18n.Has(key) {
+		return nil, nil
+	}
+	render := func(lang sla.Lang) string {
+		p := map[string]any{"id": inc.ID, "actor": ev.Actor, "summary": inc.RestoreSummary, "text": ev.Body,
+			"severity": i18n.Severity(lang, inc.Severity), "due": s.Format(lang).Time(inc.Deadlines.Restore)}
+		if a, ok := s.Dir.Person(inc.AssigneeID); ok {
+			p["assignee"] = a.Name
+		}
+		text := i18n.T(lang, key, p)
+		if ev.Kind == sla.EventSeverity {
+			text += "\n" + commands.Clocks(s.Format(lang), inc, ev.At)
+		}
+		return text
+	}
+	var out []storage.Outgoing
+	toCustomer := ev.Kind != sla.EventNote && ev.Kind != sla.EventMessage
+	if toCustomer {
+		threads, err := tx.ThreadsOf(ctx, inc.ID)
+		if err != nil {
+			return nil, err
+		}
+		sent := false
+		for _, t := range threads {
+			if ch, ok := s.Dir.Channel(t.Platform, t.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
+				out = append(out, s.outgoing(inc.ID, string(ev.Kind), t.Platform, t.ChatID, t.ThreadID, render(s.channelLang(ch))))
+				sent = true
+			}
+		}
+		if !sent {
+			for _, ch := range s.Dir.Channels(storage.ChannelCustomer, inc.CustomerID) {
+				out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(s.channelLang(ch))))
+			}
+		}
+	}
+	for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
+		out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(s.channelLang(ch))))
+	}
+	return out, nil
+}

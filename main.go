@@ -1,0 +1,193 @@
+// Command slakeeper is a chat-ops bot that keeps a vendor's service
+// commitments: it turns customers' chat messages into incidents, runs the
+// contract's clocks and lets engineers drive incidents from Slack, Telegram
+// or a terminal.
+//
+//	slakeeper                 the console demo when no chat token is set
+//	slakeeper console         play customers and engineers in the terminal
+//	slakeeper serve           run on Slack and Telegram
+//	slakeeper migrate         apply database migrations and exit
+//	slakeeper check-config    validate the configuration and exit
+//
+// main is wiring only: it reads flags and the environment, builds the
+// pieces and owns the signals.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // zones work in a scratch container too
+
+	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/config"
+	"github.com/slakeeper/slakeeper/bot/console"
+	"github.com/slakeeper/slakeeper/storage"
+)
+
+//go:embed examples/slakeeper.yaml
+var exampleConfig []byte
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "slakeeper:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "" {
+		cmd = "console"
+		if getenv("SLACK_BOT_TOKEN") != "" || getenv("TELEGRAM_BOT_TOKEN") != "" {
+			cmd = "serve"
+		}
+	}
+	switch cmd {
+	case "console":
+		return runConsole(ctx, args, getenv, stdin, stdout, stderr)
+	case "serve":
+		return runServe(getenv)
+	case "migrate":
+		return runMigrate(ctx, getenv, stdout)
+	case "check-config":
+		return runCheckConfig(args, getenv, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+const usage = `usage: slakeeper [console|serve|migrate|check-config [file]]
+  (no command)   the console demo when no chat token is set, else serve
+environment: DATABASE_URL (postgres://... or a SQLite file path; default slakeeper.db),
+  CONFIG (YAML file; default: the built-in example), SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
+  SLACK_SIGNING_SECRET, SLACK_API_URL, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
+  TELEGRAM_WEBHOOK_SECRET, HTTP_ADDR
+`
+
+func loadConfig(getenv func(string) string, override string) (*config.Config, error) {
+	path := override
+	if path == "" {
+		path = getenv("CONFIG")
+	}
+	if path == "" {
+		return config.Parse("examples/slakeeper.yaml (built in)", exampleConfig)
+	}
+	return config.Load(path)
+}
+
+func databaseURL(getenv func(string) string) string {
+	if u := getenv("DATABASE_URL"); u != "" {
+		return u
+	}
+	return "slakeeper.db"
+}
+
+// openStore connects, migrates and loads the configured directory.
+func openStore(ctx context.Context, getenv func(string) string, cfg *config.Config) (*storage.Store, error) {
+	store, err := storage.Open(ctx, databaseURL(getenv))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := store.SyncDirectory(ctx, cfg.Directory); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("load configuration into the database: %w", err)
+	}
+	return store, nil
+}
+
+func newDirectory(cfg *config.Config) *bot.Directory {
+	return bot.NewDirectory(cfg.Directory, cfg.Location, cfg.Lang, cfg.BasePolicy, cfg.ReminderBefore)
+}
+
+func runConsole(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	echo := fs.Bool("echo", !isTerminal(stdin), "repeat input lines (for piped input)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv, "")
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, getenv, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	clock := bot.NewManualClock(bot.SystemClock{}.Now())
+	svc := &bot.Service{Store: store, Dir: newDirectory(cfg)}
+	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Clock: clock, Out: stdout, Echo: *echo}
+	con.Dispatcher = bot.NewDispatcher(store, map[string]bot.Sender{bot.PlatformConsole: con}, clock, log)
+	fmt.Fprintf(stdout, "database: %s (%s)\n", storage.RedactDSN(databaseURL(getenv)), store.Dialect())
+	return con.Run(ctx, stdin)
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func runServe(getenv func(string) string) error {
+	if getenv("SLACK_BOT_TOKEN") == "" && getenv("TELEGRAM_BOT_TOKEN") == "" {
+		return errors.New("no chat platform configured: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN, or try `slakeeper console`")
+	}
+	return errors.New("the Slack and Telegram adapters are not part of this build yet; use `slakeeper console`")
+}
+
+func runMigrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	store, err := storage.Open(ctx, databaseURL(getenv))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	have, _, err := store.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: applied %d migration(s) %v; schema version %d\n", store.Dialect(), len(applied), applied, have)
+	return nil
+}
+
+func runCheckConfig(args []string, getenv func(string) string, stdout io.Writer) error {
+	file := ""
+	if len(args) > 0 {
+		file = args[0]
+	}
+	cfg, err := loadConfig(getenv, file)
+	if err != nil {
+		return err
+	}
+	d := cfg.Directory
+	fmt.Fprintf(stdout, "ok: %d customers, %d people, %d channels; zone %s, language %s\n",
+		len(d.Customers), len(d.People), len(d.Channels), cfg.Location, cfg.Lang)
+	return nil
+}
