@@ -173,7 +173,9 @@ func (h Handler) run(ctx context.Context, r Request, cmd Command) (string, error
 		}
 		return i18n.T(l, "reply.assigned", map[string]any{"id": inc.ID, "assignee": target.Name}), nil
 	case "sev":
-		inc, err := change(func(i *sla.Incident, p sla.Policy) (sla.Event, error) { return i.SetSeverity(a, cmd.Severity, p, r.Now) })
+		inc, err := change(func(i *sla.Incident, p sla.Policy) (sla.Event, error) {
+			return i.SetSeverity(a, cmd.Severity, p, r.Now)
+		})
 		if err != nil {
 			return "", err
 		}

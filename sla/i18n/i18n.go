@@ -55,7 +55,18 @@ func Entry(key string) (zh, en string) { e := catalog[key]; return e.zh, e.en }
 // logs the detail).
 func Error(lang sla.Lang, err error) string {
 	if e, ok := sla.AsError(err); ok && e.Code != sla.EINTERNAL && Has(e.Key) {
-		return T(lang, e.Key, e.Params)
+		params := make(map[string]any, len(e.Params))
+		for k, v := range e.Params {
+			params[k] = v
+		}
+		// Statuses and severities travel as codes; show them by name.
+		if s, ok := params["status"].(string); ok {
+			params["status"] = Status(lang, sla.Status(s))
+		}
+		if s, ok := params["severity"].(string); ok {
+			params["severity"] = Severity(lang, sla.Severity(s))
+		}
+		return T(lang, e.Key, params)
 	}
 	if e, ok := sla.AsError(err); ok && e.Code != sla.EINTERNAL {
 		return e.Message

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slakeeper/slakeeper/storage/storagetest"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// The console demo of the README, start to finish, on embedded SQLite.
+func TestConsoleDemo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	script := strings.Join([]string{
+		"集群全部宕机了，所有作业都跑不起来",
+		"谢谢，问题已经解决了",
+		"/ack 1",
+		"/as wang",
+		"/ack 1",
+		"/advance 3h",
+		"/status 1",
+		"/as amy",
+		"/ack 1",
+		"/status 1",
+		"/quit",
+	}, "\n")
+	var out, errs bytes.Buffer
+	err := run(context.Background(), nil, env(map[string]string{"DATABASE_URL": db}), strings.NewReader(script), &out, &errs)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errs.String())
+	}
+	o := out.String()
+	for _, want := range []string{
+		"database: " + db + " (sqlite)",
+		"登记为事件 #1（核心功能不可用）",
+		"• 响应：", "（剩余 30分钟）", "（剩余 2小时）", "（剩余 4小时）",
+		"抱歉，您没有权限执行 /ack",
+		"已确认事件 #1，负责人：王工",
+		"到场：", "⚠ 已超时 1小时",
+		"Sorry, you may not use /ack.",
+		"Incident #1 not found.",
+	} {
+		if !strings.Contains(o, want) {
+			t.Errorf("missing %q in console output:\n%s", want, o)
+		}
+	}
+	if strings.Count(o, "登记为事件") != 1 {
+		t.Errorf("thanks opened an incident:\n%s", o)
+	}
+}
+
+func TestCheckConfigAndMigrate(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check-config", "examples/slakeeper.yaml"}, env(nil), nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "ok: 2 customers, 7 people, 4 channels") {
+		t.Fatal(out.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	writeFile(t, bad, "zone: Nowhere\n")
+	if err := run(context.Background(), []string{"check-config", bad}, env(nil), nil, &out, &out); err == nil || !strings.Contains(err.Error(), "bad.yaml:1: zone") {
+		t.Fatalf("bad config: %v", err)
+	}
+	out.Reset()
+	db := filepath.Join(t.TempDir(), "m.db")
+	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"DATABASE_URL": db}), nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "sqlite: applied 1 migration(s) [1]; schema version 1") {
+		t.Fatal(out.String())
+	}
+	if err := run(context.Background(), []string{"serve"}, env(nil), nil, &out, &out); err == nil || !strings.Contains(err.Error(), "no chat platform configured") {
+		t.Fatalf("serve without tokens: %v", err)
+	}
+}
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMigrateOnPostgres(t *testing.T) {
+	dsn := storagetest.NewPostgresDB(t)
+	var out bytes.Buffer
+	for range 2 {
+		out.Reset()
+		if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"DATABASE_URL": dsn}), nil, &out, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(out.String(), "postgres: applied 0 migration(s) []; schema version 1") {
+		t.Fatal(out.String())
+	}
+}
