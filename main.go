@@ -115,7 +115,7 @@ func openStore(ctx context.Context, getenv func(string) string, cfg *config.Conf
 }
 
 func newDirectory(cfg *config.Config) *bot.Directory {
-	return bot.NewDirectory(cfg.Directory, cfg.Location, cfg.Lang, cfg.BasePolicy, cfg.ReminderBefore)
+	return bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 }
 
 func runConsole(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -137,7 +137,8 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	clock := bot.NewManualClock(bot.SystemClock{}.Now())
 	svc := &bot.Service{Store: store, Dir: newDirectory(cfg)}
-	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Clock: clock, Out: stdout, Echo: *echo}
+	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Engine: bot.NewEngine(svc, clock, log),
+		Clock: clock, Out: stdout, Echo: *echo}
 	con.Dispatcher = bot.NewDispatcher(store, map[string]bot.Sender{bot.PlatformConsole: con}, clock, log)
 	fmt.Fprintf(stdout, "database: %s (%s)\n", storage.RedactDSN(databaseURL(getenv)), store.Dialect())
 	return con.Run(ctx, stdin)

@@ -12,11 +12,7 @@ import (
 // Directory answers who is who and where, from the configuration. It is
 // immutable once built and safe for concurrent use.
 type Directory struct {
-	Zone           *time.Location
-	DefaultLang    sla.Lang
-	StaffLang      sla.Lang // language of the engineering and managers channels when unset
-	BasePolicy     sla.Policy
-	ReminderBefore time.Duration
+	Settings
 
 	customers  map[string]sla.Customer
 	people     map[string]sla.Person
@@ -26,9 +22,23 @@ type Directory struct {
 	ordered    []storage.Channel
 }
 
+// Settings are the directory's global settings.
+type Settings struct {
+	Zone        *time.Location
+	DefaultLang sla.Lang   // for people and channels that set none
+	BasePolicy  sla.Policy // before each contract's overrides
+	Rotation    sla.Rotation
+}
+
 // NewDirectory indexes a storage directory.
-func NewDirectory(d storage.Directory, zone *time.Location, defaultLang sla.Lang, base sla.Policy, reminderBefore time.Duration) *Directory {
-	dir := &Directory{Zone: zone, DefaultLang: defaultLang, StaffLang: defaultLang, BasePolicy: base, ReminderBefore: reminderBefore,
+func NewDirectory(d storage.Directory, s Settings) *Directory {
+	if s.Zone == nil {
+		s.Zone = time.UTC
+	}
+	if s.DefaultLang == "" {
+		s.DefaultLang = sla.LangZH
+	}
+	dir := &Directory{Settings: s,
 		customers: map[string]sla.Customer{}, people: map[string]sla.Person{}, names: map[string]string{},
 		identities: map[string]string{}, channels: map[string]storage.Channel{}}
 	for _, c := range d.Customers {
@@ -103,6 +113,17 @@ func (d *Directory) Channels(kind storage.ChannelKind, customerID string) []stor
 func (d *Directory) Policy(customerID string) sla.Policy {
 	c := d.customers[customerID]
 	return c.Contract.Policy.Apply(d.BasePolicy)
+}
+
+// WithRole returns the ids of everyone with exactly the given role, sorted.
+func (d *Directory) WithRole(r sla.Role) []string {
+	var out []string
+	for _, p := range d.People() {
+		if p.Role == r {
+			out = append(out, p.ID)
+		}
+	}
+	return out
 }
 
 // People returns everyone, sorted by id.

@@ -101,7 +101,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 		d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, "no adapter for platform "+m.Platform))
 		return
 	}
-	out := Outbound{Platform: m.Platform, ChatID: m.ChatID, ThreadID: m.ThreadID, Text: m.Body, Kind: m.Kind}
+	out := Outbound{Platform: m.Platform, ChatID: m.ChatID, ThreadID: m.ThreadID, Text: m.Body, Kind: m.Kind, Mentions: m.Mentions}
 	if m.IncidentID != nil {
 		out.IncidentID = *m.IncidentID
 	}

@@ -39,6 +39,9 @@ type Outbound struct {
 	Text       string
 	Kind       string
 	IncidentID int64
+	// Mentions are the person ids to notify; the adapter turns them into
+	// the platform's mentions.
+	Mentions []string
 }
 
 // Sender posts messages on one platform. It returns the platform's reference

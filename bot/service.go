@@ -49,6 +49,38 @@ func (s *Service) kick() {
 	}
 }
 
+// Timeline returns an incident's events, oldest first.
+func (s *Service) Timeline(ctx context.Context, id int64) ([]sla.Event, error) {
+	return s.Store.Timeline(ctx, id)
+}
+
+// OnCall returns who is on call at now and who comes next, overrides
+// included.
+func (s *Service) OnCall(ctx context.Context, now time.Time) (cur, next sla.Shift, err error) {
+	os, err := s.Store.Overrides(ctx, now)
+	if err != nil {
+		return cur, next, err
+	}
+	cur, next = sla.OnCall(s.Dir.Rotation, os, now)
+	return cur, next, nil
+}
+
+// onCallTx is OnCall inside a transaction (SQLite has one connection: a
+// query outside the transaction would wait for it forever).
+func (s *Service) onCallTx(ctx context.Context, tx *storage.Tx, now time.Time) (sla.Shift, error) {
+	os, err := tx.Overrides(ctx, now)
+	if err != nil {
+		return sla.Shift{}, err
+	}
+	cur, _ := sla.OnCall(s.Dir.Rotation, os, now)
+	return cur, nil
+}
+
+// SetOnCall puts a person on call from now until end.
+func (s *Service) SetOnCall(ctx context.Context, o sla.Override) error {
+	return s.Store.InTx(ctx, func(tx *storage.Tx) error { return tx.AddOverride(ctx, o) })
+}
+
 // Open opens an incident in one transaction.
 func (s *Service) Open(ctx context.Context, r commands.OpenRequest) (sla.Incident, error) {
 	var inc sla.Incident
@@ -75,7 +107,7 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 	if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
 		return inc, err
 	}
-	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(s.Dir.ReminderBefore)); err != nil {
+	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(s.Dir.Policy(inc.CustomerID), r.Now)); err != nil {
 		return inc, err
 	}
 	thread := r.Place.ThreadID
@@ -87,12 +119,22 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 			return inc, err
 		}
 	}
-	return inc, tx.Enqueue(ctx, r.Now, s.openedMessages(ctx, tx, inc, r.Place, thread)...)
+	msgs := s.openedMessages(inc, r.Place, thread)
+	oncall, err := s.onCallTx(ctx, tx, r.Now)
+	if err != nil {
+		return inc, err
+	}
+	for i := range msgs {
+		if ch, ok := s.Dir.Channel(msgs[i].Platform, msgs[i].ChatID); ok && ch.Kind == storage.ChannelEngineering && oncall.PersonID != "" {
+			msgs[i].Mentions = []string{oncall.PersonID} // offered to the on-call engineer
+		}
+	}
+	return inc, tx.Enqueue(ctx, r.Now, msgs...)
 }
 
 // openedMessages tells the customer (in the thread of the report, or in
 // their channels) and the engineers that an incident is open.
-func (s *Service) openedMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, place commands.Place, thread string) []storage.Outgoing {
+func (s *Service) openedMessages(inc sla.Incident, place commands.Place, thread string) []storage.Outgoing {
 	var out []storage.Outgoing
 	custText := func(lang sla.Lang) string {
 		return i18n.T(lang, "notify.opened_customer", map[string]any{"id": inc.ID, "severity": i18n.Severity(lang, inc.Severity)}) +
@@ -125,7 +167,7 @@ func (s *Service) channelLang(ch storage.Channel) sla.Lang {
 			return c.Lang
 		}
 	}
-	return s.Dir.StaffLang
+	return s.Dir.DefaultLang
 }
 
 func (s *Service) outgoing(incidentID int64, kind, platform, chat, thread, text string) storage.Outgoing {
@@ -153,10 +195,18 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 	if err != nil {
 		return inc, err
 	}
-	prev := inc.Version
-	ev, err := fn(&inc, s.Dir.Policy(inc.CustomerID))
+	prev, before := inc.Version, inc.Clocks()
+	policy := s.Dir.Policy(inc.CustomerID)
+	ev, err := fn(&inc, policy)
 	if err != nil {
 		return inc, err
+	}
+	for i, c := range inc.Clocks() {
+		if i < len(before) && c.Clock == before[i].Clock && c.Met() && !before[i].Met() {
+			if err := tx.MeetBreaches(ctx, inc.ID, c.Clock, c.MetAt); err != nil {
+				return inc, err
+			}
+		}
 	}
 	if err := tx.UpdateIncident(ctx, inc, prev); err != nil {
 		return inc, err
@@ -164,7 +214,7 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 	if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
 		return inc, err
 	}
-	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(s.Dir.ReminderBefore)); err != nil {
+	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(policy, now)); err != nil {
 		return inc, err
 	}
 	msgs, err := s.changeMessages(ctx, tx, inc, ev)

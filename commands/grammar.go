@@ -23,6 +23,7 @@ const (
 	ArgPerson                  // one word naming a person
 	ArgSeverity                // core or noncore
 	ArgText                    // the rest of the line, required
+	ArgOptText                 // the rest of the line, optional
 )
 
 // Def defines a command: its name, arguments, who may run it and its help.
@@ -45,6 +46,9 @@ var Defs = []Def{
 	{Name: "close", Args: []ArgKind{ArgID}, MinRole: sla.RoleEngineer},
 	{Name: "reopen", Args: []ArgKind{ArgID}, MinRole: sla.RoleEngineer},
 	{Name: "note", Args: []ArgKind{ArgID, ArgText}, MinRole: sla.RoleCustomer},
+	{Name: "followup", Args: []ArgKind{ArgID, ArgText}, MinRole: sla.RoleEngineer},
+	{Name: "report", Args: []ArgKind{ArgID}, MinRole: sla.RoleEngineer},
+	{Name: "oncall", Args: []ArgKind{ArgOptText}, MinRole: sla.RoleEngineer},
 	{Name: "status", Args: []ArgKind{ArgID}, MinRole: sla.RoleCustomer},
 	{Name: "list", MinRole: sla.RoleCustomer},
 	{Name: "help", MinRole: sla.RoleCustomer},
@@ -142,6 +146,8 @@ func Parse(line string) (Command, error) {
 				return Command{}, usage
 			}
 			cmd.Text, rest = rest, ""
+		case ArgOptText:
+			cmd.Text, rest = rest, ""
 		}
 	}
 	if rest != "" {
@@ -152,7 +158,7 @@ func Parse(line string) (Command, error) {
 
 func hasText(d Def) bool {
 	for _, a := range d.Args {
-		if a == ArgText || a == ArgPerson || a == ArgSeverity {
+		if a == ArgText || a == ArgOptText || a == ArgPerson || a == ArgSeverity {
 			return true
 		}
 	}

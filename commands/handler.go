@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +75,12 @@ type Service interface {
 	Customer(id string) (sla.Customer, bool)
 	// Format gives the time and duration format for a reader.
 	Format(lang sla.Lang) i18n.Format
+	// Timeline returns an incident's events, oldest first.
+	Timeline(ctx context.Context, id int64) ([]sla.Event, error)
+	// OnCall returns who is on call at now and who is next.
+	OnCall(ctx context.Context, now time.Time) (cur, next sla.Shift, err error)
+	// SetOnCall records a temporary on-call override.
+	SetOnCall(ctx context.Context, o sla.Override) error
 }
 
 // Handler runs commands against a Service.
@@ -210,6 +217,16 @@ func (h Handler) run(ctx context.Context, r Request, cmd Command) (string, error
 			return "", err
 		}
 		return i18n.T(l, "reply.noted", map[string]any{"id": inc.ID}), nil
+	case "followup":
+		inc, err := change(func(i *sla.Incident, _ sla.Policy) (sla.Event, error) { return i.FollowUp(a, cmd.Text, r.Now) })
+		if err != nil {
+			return "", err
+		}
+		return i18n.T(l, "reply.followup", map[string]any{"id": inc.ID}), nil
+	case "report":
+		return h.report(ctx, r, cmd)
+	case "oncall":
+		return h.oncall(ctx, r, cmd)
 	case "status":
 		inc, err := h.Svc.Incident(ctx, cmd.ID)
 		if err != nil {
@@ -336,4 +353,88 @@ func (h Handler) list(ctx context.Context, r Request) (string, error) {
 		return i18n.T(l, "reply.list_empty", nil), nil
 	}
 	return i18n.T(l, "reply.list_header", nil) + "\n" + strings.Join(lines, "\n"), nil
+}
+
+// report produces the service report from the timeline and files it, in
+// the language of the one who asked.
+func (h Handler) report(ctx context.Context, r Request, cmd Command) (string, error) {
+	inc, err := h.Svc.Incident(ctx, cmd.ID)
+	if err != nil {
+		return "", err
+	}
+	if !visible(r, inc) {
+		return "", notFound(cmd.ID)
+	}
+	tl, err := h.Svc.Timeline(ctx, inc.ID)
+	if err != nil {
+		return "", err
+	}
+	text := Report(h.Svc.Format(r.Lang), h.customerName(inc.CustomerID), h.name(r.Lang, inc.AssigneeID), inc, tl, r.Now)
+	if _, err := h.Svc.Change(ctx, inc.ID, r.Actor, r.Now, func(i *sla.Incident, _ sla.Policy) (sla.Event, error) {
+		return i.FileReport(actorOf(r.Actor), text, r.Now), nil
+	}); err != nil {
+		return "", err
+	}
+	return text + "\n" + i18n.T(r.Lang, "reply.report_filed", map[string]any{"id": inc.ID}), nil
+}
+
+// oncall shows the rotation, or (leads and up) puts someone on call for a
+// while: "/oncall wang 8h"; the default lasts until the next handover.
+func (h Handler) oncall(ctx context.Context, r Request, cmd Command) (string, error) {
+	l, f := r.Lang, h.Svc.Format(r.Lang)
+	if cmd.Text != "" {
+		if !r.Actor.Role.AtLeast(sla.RoleLead) {
+			return "", sla.Errorf(sla.EFORBIDDEN, "err.oncall_forbidden", nil, "only leads may change who is on call")
+		}
+		who, dur := cut(cmd.Text)
+		p, ok := h.Svc.FindPerson(who)
+		if !ok || !p.Role.IsStaff() {
+			return "", sla.Errorf(sla.EINVALID, "err.unknown_person", map[string]any{"name": who}, "unknown person %q", who)
+		}
+		cur, _, err := h.Svc.OnCall(ctx, r.Now)
+		if err != nil {
+			return "", err
+		}
+		end := cur.End
+		if dur != "" {
+			d, err := ParseDuration(dur)
+			if err != nil || d <= 0 || d > 90*24*time.Hour {
+				return "", sla.Errorf(sla.EINVALID, "err.oncall_duration", map[string]any{"value": dur}, "%q is not a duration", dur)
+			}
+			end = r.Now.Add(d)
+		}
+		if end.IsZero() || !end.After(r.Now) {
+			end = r.Now.Add(24 * time.Hour)
+		}
+		if err := h.Svc.SetOnCall(ctx, sla.Override{PersonID: p.ID, Start: r.Now, End: end, By: r.Actor.ID}); err != nil {
+			return "", err
+		}
+		return i18n.T(l, "reply.oncall_set", map[string]any{"person": p.Name, "until": f.Time(end)}), nil
+	}
+	cur, next, err := h.Svc.OnCall(ctx, r.Now)
+	if err != nil {
+		return "", err
+	}
+	if cur.PersonID == "" {
+		return i18n.T(l, "reply.oncall_none", nil), nil
+	}
+	return i18n.T(l, "reply.oncall", map[string]any{"now": h.name(l, cur.PersonID), "until": f.Time(cur.End),
+		"next": h.name(l, next.PersonID), "from": f.Time(next.Start)}), nil
+}
+
+// ParseDuration accepts Go durations and whole days: "30m", "8h", "2d", "1d12h".
+func ParseDuration(s string) (time.Duration, error) {
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, err
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	return days + d, err
 }

@@ -19,6 +19,12 @@ func Usage(d Def, lang sla.Lang) string {
 			b.WriteString(" <" + i18n.T(lang, "arg.person", nil) + ">")
 		case ArgSeverity:
 			b.WriteString(" <" + i18n.T(lang, "arg.severity", nil) + ">")
+		case ArgOptText:
+			if d.Name == "oncall" {
+				b.WriteString(" [" + i18n.T(lang, "arg.person", nil) + " [" + i18n.T(lang, "arg.duration", nil) + "]]")
+			} else {
+				b.WriteString(" [" + i18n.T(lang, "arg.text", nil) + "]")
+			}
 		case ArgText:
 			key := "arg.text"
 			if d.Name == "restore" {

@@ -76,7 +76,10 @@ type Incident struct {
 	RestoreSummary string
 	ClosedAt       time.Time
 	ReopenedAt     time.Time
-	Version        int // bumped by every change; storage uses it for optimistic locking
+	LastPingAt     time.Time // the last weekly follow-up ping (C6)
+	LastFollowUpAt time.Time // the last contact recorded with /followup
+	ReportFiledAt  time.Time // the last service report (C5)
+	Version        int       // bumped by every change; storage uses it for optimistic locking
 }
 
 // Event is one entry of an incident's timeline, produced by every change.
@@ -219,9 +222,7 @@ func (i *Incident) ArriveOnsite(a Actor, now time.Time) (Event, error) {
 	}
 	i.meetAck(a, now)
 	i.Status = StatusOnsite
-	if i.OnsiteAt.IsZero() {
-		i.OnsiteAt = now
-	}
+	i.OnsiteAt = now // the latest visit; OnsiteMetAt keeps the first
 	if i.OnsiteMetAt.IsZero() {
 		i.OnsiteMetAt = now
 	}
@@ -318,42 +319,33 @@ func (i Incident) Clocks() []ClockState {
 	return cs
 }
 
-// TimerKind is what a timer does when it comes due.
-type TimerKind string
-
-// Timer kinds.
-const (
-	TimerReminder TimerKind = "reminder"
-	TimerBreach   TimerKind = "breach"
-)
-
-// Timer is a point in time at which something must happen to an incident.
-type Timer struct {
-	Clock Clock
-	Kind  TimerKind
-	Due   time.Time
+// FollowUp records a contact with the customer about an unsolved problem
+// (C6). Closed incidents need none.
+func (i *Incident) FollowUp(a Actor, text string, now time.Time) (Event, error) {
+	if i.Status == StatusClosed {
+		return Event{}, i.conflict("err.closed", "a closed incident needs no follow-up")
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Event{}, Errorf(EINVALID, "err.empty_followup", nil, "say what was done, e.g. /followup called the customer's admin")
+	}
+	i.LastFollowUpAt = now
+	return i.event(EventFollowUp, a, now, text, nil), nil
 }
 
-// DefaultReminderBefore is how long before a deadline the reminder fires.
-const DefaultReminderBefore = 10 * time.Minute
+// FileReport records that the service report was produced (C5).
+func (i *Incident) FileReport(a Actor, report string, now time.Time) Event {
+	i.ReportFiledAt = now
+	return i.event(EventReport, a, now, report, nil)
+}
 
-// Timers returns the timers the incident needs now: for every clock still
-// running, a reminder before its deadline and the breach at it. An incident
-// that is restored or closed needs none. Storage keeps exactly this set
-// pending, so meeting a clock cancels its timers.
-func (i Incident) Timers(reminderBefore time.Duration) []Timer {
-	if !i.Status.Active() {
-		return nil
-	}
-	var ts []Timer
-	for _, c := range i.Clocks() {
-		if c.Met() {
-			continue
-		}
-		if reminderBefore > 0 {
-			ts = append(ts, Timer{Clock: c.Clock, Kind: TimerReminder, Due: c.Due.Add(-reminderBefore)})
-		}
-		ts = append(ts, Timer{Clock: c.Clock, Kind: TimerBreach, Due: c.Due})
-	}
-	return ts
+// PingFollowUp records that the weekly follow-up ping went out.
+func (i *Incident) PingFollowUp(now time.Time) Event {
+	i.LastPingAt = now
+	return i.event(EventReminder, Actor{Name: "slakeeper"}, now, "", map[string]string{"timer": string(TimerFollowUp)})
+}
+
+// NeedsReport reports whether an on-site visit has no service report yet.
+func (i Incident) NeedsReport() bool {
+	return !i.OnsiteAt.IsZero() && i.ReportFiledAt.Before(i.OnsiteAt)
 }

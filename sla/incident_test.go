@@ -141,13 +141,15 @@ func TestIllegalTransitions(t *testing.T) {
 
 func TestClocksAndTimers(t *testing.T) {
 	eng := Actor{ID: "wang"}
+	p := DefaultPolicy()
 	inc := newCore(t)
-	if got := len(inc.Timers(DefaultReminderBefore)); got != 6 {
-		t.Fatalf("open core incident has %d timers, want 6", got)
+	// Per clock: reminder, breach, lead, manager, first repeat; and the follow-up.
+	if got := len(inc.Timers(p, t0)); got != 16 {
+		t.Fatalf("open core incident has %d timers, want 16", got)
 	}
 	inc.Acknowledge(eng, t0.Add(40*time.Minute))
-	ts := inc.Timers(DefaultReminderBefore)
-	if len(ts) != 4 || ts[0].Clock != ClockOnsite || ts[0].Due != t0.Add(110*time.Minute) {
+	ts := inc.Timers(p, t0.Add(40*time.Minute))
+	if len(ts) != 11 || ts[0].Clock != ClockOnsite || ts[0].Due != t0.Add(110*time.Minute) {
 		t.Fatalf("timers after ack %+v", ts)
 	}
 	cs := inc.Clocks()
@@ -160,8 +162,130 @@ func TestClocksAndTimers(t *testing.T) {
 	if cs[1].MetAt != t0.Add(time.Hour) || cs[1].Breached(t0.Add(5*time.Hour)) {
 		t.Fatalf("on-site clock %+v", cs[1])
 	}
-	if len(inc.Timers(DefaultReminderBefore)) != 0 {
-		t.Fatal("restored incident still has timers")
+	for _, x := range inc.Timers(p, t0.Add(time.Hour)) {
+		if x.Clock != ClockFollowUp {
+			t.Fatalf("restored incident still has %+v", x)
+		}
+	}
+}
+
+func TestEscalationLadder(t *testing.T) {
+	p := DefaultPolicy()
+	inc := newCore(t)
+	var ack []Timer
+	now := t0.Add(3 * time.Hour) // 2h30m past the ack deadline
+	for _, x := range inc.Timers(p, now) {
+		if x.Clock == ClockAck {
+			ack = append(ack, x)
+		}
+	}
+	due := t0.Add(30 * time.Minute)
+	want := []Timer{
+		{ClockAck, TimerReminder, LevelReminder, due.Add(-10 * time.Minute)},
+		{ClockAck, TimerBreach, LevelAssignee, due},
+		{ClockAck, TimerEscalation, LevelLead, due.Add(15 * time.Minute)},
+		{ClockAck, TimerEscalation, LevelManager, due.Add(30 * time.Minute)},
+		// Of the repeats every 30m: the latest due (at +2h30m) and the next.
+		{ClockAck, TimerEscalation, LevelManager, due.Add(150 * time.Minute)},
+		{ClockAck, TimerEscalation, LevelManager, due.Add(180 * time.Minute)},
+	}
+	if len(ack) != len(want) {
+		t.Fatalf("ack timers %+v", ack)
+	}
+	for i := range want {
+		if ack[i] != want[i] {
+			t.Errorf("timer %d = %+v, want %+v", i, ack[i], want[i])
+		}
+	}
+}
+
+func TestWeeklyFollowUpAndReport(t *testing.T) {
+	sh := time.FixedZone("CST", 8*3600)
+	p := DefaultPolicy()
+	p.FollowUp.Zone = sh
+	eng := Actor{ID: "wang"}
+	// t0 is Wednesday 2026-11-25 17:00 CST.
+	inc, _, _ := NewIncident("acme", SeverityNoncore, "slow", "", Actor{}, p, t0)
+	inc.Acknowledge(eng, t0.Add(time.Minute))
+	kinds := func(now time.Time) map[TimerKind][]time.Time {
+		m := map[TimerKind][]time.Time{}
+		for _, x := range inc.Timers(p, now) {
+			m[x.Kind] = append(m[x.Kind], x.Due)
+		}
+		return m
+	}
+	// No on-site visit: the first ping is the first Friday 10:00 a week after the report.
+	friday := time.Date(2026, 12, 4, 10, 0, 0, 0, sh)
+	if got := kinds(t0)[TimerFollowUp]; len(got) != 1 || !got[0].Equal(friday) {
+		t.Fatalf("first follow-up %v, want %v", got, friday)
+	}
+	// On site on Thursday: the ping comes that Friday, and the report is asked for daily.
+	thu := time.Date(2026, 11, 26, 15, 0, 0, 0, sh)
+	inc.ArriveOnsite(eng, thu)
+	k := kinds(thu)
+	if len(k[TimerFollowUp]) != 1 || !k[TimerFollowUp][0].Equal(time.Date(2026, 11, 27, 10, 0, 0, 0, sh)) {
+		t.Fatalf("follow-up after visit %v", k[TimerFollowUp])
+	}
+	if len(k[TimerReport]) != 1 || !k[TimerReport][0].Equal(thu.Add(24*time.Hour)) {
+		t.Fatalf("report reminder %v", k[TimerReport])
+	}
+	// The ping fires; unanswered, the lead hears after a day; /followup answers it.
+	ping := time.Date(2026, 11, 27, 10, 0, 0, 0, sh)
+	inc.PingFollowUp(ping)
+	if k := kinds(ping); len(k[TimerFollowUpCheck]) != 1 || !k[TimerFollowUpCheck][0].Equal(ping.Add(24*time.Hour)) {
+		t.Fatalf("check %v", k[TimerFollowUpCheck])
+	}
+	if _, err := inc.FollowUp(eng, "called their admin", ping.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if k := kinds(ping.Add(time.Hour)); len(k[TimerFollowUpCheck]) != 0 {
+		t.Fatal("answered ping still checked")
+	}
+	inc.FileReport(eng, "report", ping.Add(2*time.Hour))
+	if k := kinds(ping.Add(2 * time.Hour)); len(k[TimerReport]) != 0 {
+		t.Fatal("report reminder after filing")
+	}
+	inc.Restore(eng, "tuned", ping.Add(3*time.Hour))
+	inc.Close(eng, ping.Add(4*time.Hour))
+	if ts := inc.Timers(p, ping.Add(4*time.Hour)); len(ts) != 0 {
+		t.Fatalf("closed incident timers %+v", ts)
+	}
+	if _, err := inc.FollowUp(eng, "x", ping.Add(5*time.Hour)); ErrorCode(err) != ECONFLICT {
+		t.Fatal("follow-up on a closed incident")
+	}
+}
+
+func TestNextWeekly(t *testing.T) {
+	sh := time.FixedZone("CST", 8*3600)
+	fri10 := time.Date(2026, 11, 27, 10, 0, 0, 0, sh)
+	for _, from := range []time.Time{time.Date(2026, 11, 25, 9, 0, 0, 0, sh), fri10, fri10.Add(-time.Nanosecond)} {
+		if got := NextWeekly(from, time.Friday, 10*time.Hour, sh); !got.Equal(fri10) {
+			t.Errorf("from %v: %v", from, got)
+		}
+	}
+	if got := NextWeekly(fri10.Add(time.Second), time.Friday, 10*time.Hour, sh); !got.Equal(fri10.AddDate(0, 0, 7)) {
+		t.Errorf("just after: %v", got)
+	}
+}
+
+func TestCollapse(t *testing.T) {
+	due := t0
+	alerts := Collapse([]Timer{
+		{ClockAck, TimerReminder, LevelReminder, due.Add(-10 * time.Minute)},
+		{ClockAck, TimerBreach, LevelAssignee, due},
+		{ClockAck, TimerEscalation, LevelLead, due.Add(15 * time.Minute)},
+		{ClockOnsite, TimerReminder, LevelReminder, due.Add(80 * time.Minute)},
+		{ClockFollowUp, TimerFollowUp, LevelAssignee, due},
+		{ClockFollowUp, TimerFollowUpCheck, LevelLead, due},
+	})
+	if len(alerts) != 4 {
+		t.Fatalf("%+v", alerts)
+	}
+	if a := alerts[0]; a.Kind != TimerEscalation || a.Level != LevelLead || a.Collapsed != 2 {
+		t.Fatalf("ack alert %+v", a)
+	}
+	if a := alerts[1]; a.Clock != ClockOnsite || a.Kind != TimerReminder || a.Collapsed != 0 {
+		t.Fatalf("onsite alert %+v", a)
 	}
 }
 
@@ -182,5 +306,33 @@ func TestRoles(t *testing.T) {
 	cust := Person{Role: RoleCustomer, CustomerID: "acme"}
 	if !cust.CanSee("acme") || cust.CanSee("globex") || (Person{Role: RoleCustomer}).CanSee("") {
 		t.Fatal("customer visibility")
+	}
+}
+
+func TestOnCall(t *testing.T) {
+	sh := time.FixedZone("CST", 8*3600)
+	r := Rotation{People: []string{"wang", "sam"}, Weekday: time.Monday, At: 9 * time.Hour, Zone: sh}
+	mon := time.Date(2026, 11, 23, 9, 0, 0, 0, sh)
+	now, next := OnCall(r, nil, mon.Add(time.Hour))
+	if now.Start != mon || now.End != mon.AddDate(0, 0, 7) || next.PersonID == now.PersonID || next.Start != now.End {
+		t.Fatalf("now %+v next %+v", now, next)
+	}
+	later, _ := OnCall(r, nil, mon.AddDate(0, 0, 7))
+	if later.PersonID != next.PersonID {
+		t.Fatalf("the next shift %+v is not %+v", later, next)
+	}
+	if again, _ := OnCall(r, nil, mon.AddDate(0, 0, 14)); again.PersonID != now.PersonID {
+		t.Fatal("rotation does not come round")
+	}
+	before, _ := OnCall(r, nil, mon.Add(-time.Minute))
+	if before.PersonID == now.PersonID || before.End != mon {
+		t.Fatalf("before handover %+v", before)
+	}
+	o := []Override{{PersonID: "zhao", Start: mon.Add(2 * time.Hour), End: mon.Add(5 * time.Hour)}}
+	if cur, nxt := OnCall(r, o, mon.Add(3*time.Hour)); cur.PersonID != "zhao" || !cur.Override || nxt.PersonID != now.PersonID {
+		t.Fatalf("override %+v then %+v", cur, nxt)
+	}
+	if empty, _ := OnCall(Rotation{}, nil, mon); empty.PersonID != "" {
+		t.Fatal("empty rotation")
 	}
 }

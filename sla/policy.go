@@ -9,6 +9,36 @@ type Policy struct {
 	CoreOnsiteWithin     time.Duration // C3: on site (or restored remotely) for a core fault
 	CoreRestoreWithin    time.Duration // C3: a core fault handled
 	NoncoreRestoreWithin time.Duration // C4: a non-core fault restored
+
+	// ReminderBefore is how long before each deadline the engineers are
+	// reminded; zero sends no reminder.
+	ReminderBefore time.Duration
+	// The escalation ladder after a breach: level 1 (the assignee or the
+	// on-call engineer, and the engineering channel) at the deadline, level 2
+	// (the leads) LeadAfter it, level 3 (the managers) ManagerAfter it, and
+	// level 3 again every RepeatEvery until the clock is met.
+	LeadAfter    time.Duration
+	ManagerAfter time.Duration
+	RepeatEvery  time.Duration
+
+	// FollowUp is the weekly follow-up of unsolved problems (C6) and the
+	// daily reminder for a missing service report (C5).
+	FollowUp FollowUpPolicy
+}
+
+// FollowUpPolicy says when unsolved incidents are chased.
+type FollowUpPolicy struct {
+	Weekday time.Weekday   // the weekly ping's day
+	At      time.Duration  // the weekly ping's time of day
+	Zone    *time.Location // the zone of Weekday and At; nil means UTC
+	// After is how long after the report an incident without an on-site
+	// visit is followed up (default one week).
+	After time.Duration
+	// AnswerWithin is how long a ping may go unanswered by /followup before
+	// the lead is told.
+	AnswerWithin time.Duration
+	// ReportEvery is how often a missing service report is asked for.
+	ReportEvery time.Duration
 }
 
 // DefaultPolicy is the seed's plan: 30m to acknowledge, core on site in 2h and
@@ -19,6 +49,12 @@ func DefaultPolicy() Policy {
 		CoreOnsiteWithin:     2 * time.Hour,
 		CoreRestoreWithin:    4 * time.Hour,
 		NoncoreRestoreWithin: 24 * time.Hour,
+		ReminderBefore:       DefaultReminderBefore,
+		LeadAfter:            15 * time.Minute,
+		ManagerAfter:         30 * time.Minute,
+		RepeatEvery:          30 * time.Minute,
+		FollowUp: FollowUpPolicy{Weekday: time.Friday, At: 10 * time.Hour, After: 7 * 24 * time.Hour,
+			AnswerWithin: 24 * time.Hour, ReportEvery: 24 * time.Hour},
 	}
 }
 
@@ -29,6 +65,10 @@ type PolicyOverride struct {
 	CoreOnsiteWithin     time.Duration
 	CoreRestoreWithin    time.Duration
 	NoncoreRestoreWithin time.Duration
+	ReminderBefore       time.Duration
+	LeadAfter            time.Duration
+	ManagerAfter         time.Duration
+	RepeatEvery          time.Duration
 }
 
 // Apply returns p with the override's non-zero fields in place.
@@ -45,6 +85,18 @@ func (o PolicyOverride) Apply(p Policy) Policy {
 	if o.NoncoreRestoreWithin > 0 {
 		p.NoncoreRestoreWithin = o.NoncoreRestoreWithin
 	}
+	if o.ReminderBefore > 0 {
+		p.ReminderBefore = o.ReminderBefore
+	}
+	if o.LeadAfter > 0 {
+		p.LeadAfter = o.LeadAfter
+	}
+	if o.ManagerAfter > 0 {
+		p.ManagerAfter = o.ManagerAfter
+	}
+	if o.RepeatEvery > 0 {
+		p.RepeatEvery = o.RepeatEvery
+	}
 	return p
 }
 
@@ -57,6 +109,13 @@ func (p Policy) Validate() error {
 	}
 	if p.CoreOnsiteWithin > p.CoreRestoreWithin {
 		return Errorf(EINVALID, "policy.order", nil, "the core on-site clock must not be longer than the core restore clock")
+	}
+	if p.ReminderBefore < 0 || p.LeadAfter <= 0 || p.ManagerAfter < p.LeadAfter || p.RepeatEvery <= 0 {
+		return Errorf(EINVALID, "policy.ladder", nil, "the escalation ladder needs lead_after > 0, manager_after >= lead_after and repeat_every > 0")
+	}
+	f := p.FollowUp
+	if f.At < 0 || f.At >= 24*time.Hour || f.After <= 0 || f.AnswerWithin <= 0 || f.ReportEvery <= 0 {
+		return Errorf(EINVALID, "policy.followup", nil, "the follow-up needs a time of day and positive after, answer_within and report_every")
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func openIncident(t *testing.T, s *storage.Store, customer string) sla.Incident 
 		if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
 			return err
 		}
-		return tx.SyncTimers(ctx, inc.ID, inc.Timers(sla.DefaultReminderBefore))
+		return tx.SyncTimers(ctx, inc.ID, inc.Timers(sla.DefaultPolicy(), t0))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func TestChangeIsOneTransaction(t *testing.T) {
 			}
 			tx.UpdateIncident(ctx, cur, prev)
 			tx.AppendEvents(ctx, cur.ID, ev)
-			tx.SyncTimers(ctx, cur.ID, cur.Timers(sla.DefaultReminderBefore))
+			tx.SyncTimers(ctx, cur.ID, cur.Timers(sla.DefaultPolicy(), t0))
 			tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "slack", ChatID: "C1", IncidentID: &cur.ID, Kind: "status", Body: "acked"})
 			return boom
 		})
@@ -209,7 +209,7 @@ func TestChangeIsOneTransaction(t *testing.T) {
 		tl, _ := s.Timeline(ctx, inc.ID)
 		timers, _ := s.PendingTimers(ctx, inc.ID)
 		out, _ := s.OutboxFor(ctx, inc.ID)
-		if got.Status != sla.StatusOpen || len(tl) != 1 || len(timers) != 6 || len(out) != 0 {
+		if got.Status != sla.StatusOpen || len(tl) != 1 || len(timers) != 16 || len(out) != 0 {
 			t.Fatalf("rolled back change left traces: status %s, %d events, %d timers, %d outbox", got.Status, len(tl), len(timers), len(out))
 		}
 	})
@@ -250,7 +250,7 @@ func TestTimersFollowTheClocks(t *testing.T) {
 				if err := tx.UpdateIncident(ctx, cur, prev); err != nil {
 					return err
 				}
-				return tx.SyncTimers(ctx, cur.ID, cur.Timers(sla.DefaultReminderBefore))
+				return tx.SyncTimers(ctx, cur.ID, cur.Timers(sla.DefaultPolicy(), t0))
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -267,22 +267,23 @@ func TestTimersFollowTheClocks(t *testing.T) {
 			}
 			return m
 		}
-		if c := clocks(); c[sla.ClockAck] != 2 || c[sla.ClockOnsite] != 2 || c[sla.ClockRestore] != 2 {
+		// Per clock: reminder, breach, lead, manager, first repeat; and the weekly follow-up.
+		if c := clocks(); c[sla.ClockAck] != 5 || c[sla.ClockOnsite] != 5 || c[sla.ClockRestore] != 5 || c[sla.ClockFollowUp] != 1 {
 			t.Fatalf("open: %v", c)
 		}
 		change(func(i *sla.Incident) { i.Acknowledge(sla.Actor{ID: "wang"}, t0.Add(5*time.Minute)) })
-		if c := clocks(); c[sla.ClockAck] != 0 || c[sla.ClockOnsite] != 2 {
+		if c := clocks(); c[sla.ClockAck] != 0 || c[sla.ClockOnsite] != 5 {
 			t.Fatalf("after ack: %v", c)
 		}
 		change(func(i *sla.Incident) {
 			i.SetSeverity(sla.Actor{ID: "wang"}, sla.SeverityNoncore, sla.DefaultPolicy(), t0.Add(6*time.Minute))
 		})
 		ts, _ := s.PendingTimers(ctx, inc.ID)
-		if len(ts) != 2 || !ts[1].DueAt.Equal(t0.Add(24*time.Hour).Truncate(time.Microsecond)) {
+		if len(ts) != 6 || ts[1].Kind != sla.TimerBreach || !ts[1].DueAt.Equal(t0.Add(24*time.Hour).Truncate(time.Microsecond)) {
 			t.Fatalf("after severity change: %+v", ts)
 		}
 		change(func(i *sla.Incident) { i.Restore(sla.Actor{ID: "wang"}, "fixed", t0.Add(time.Hour)) })
-		if c := clocks(); len(c) != 0 {
+		if c := clocks(); len(c) != 1 || c[sla.ClockFollowUp] != 1 {
 			t.Fatalf("after restore: %v", c)
 		}
 	})

@@ -13,7 +13,7 @@ import (
 
 const incidentCols = `id, customer_id, severity, status, title, reason, reported_at, reported_by, reporter_name, assignee_id,
 	ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at, onsite_met_at, restored_at, restore_summary,
-	closed_at, reopened_at, version`
+	closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version`
 
 type incidentRow struct {
 	ID             int64          `db:"id"`
@@ -37,6 +37,9 @@ type incidentRow struct {
 	RestoreSummary string         `db:"restore_summary"`
 	ClosedAt       sql.NullTime   `db:"closed_at"`
 	ReopenedAt     sql.NullTime   `db:"reopened_at"`
+	LastPingAt     sql.NullTime   `db:"last_ping_at"`
+	LastFollowUpAt sql.NullTime   `db:"last_followup_at"`
+	ReportFiledAt  sql.NullTime   `db:"report_filed_at"`
 	Version        int            `db:"version"`
 }
 
@@ -48,7 +51,8 @@ func (r incidentRow) incident() sla.Incident {
 		Deadlines: sla.Deadlines{Ack: r.AckDue.UTC(), Onsite: fromNull(r.OnsiteDue), Restore: r.RestoreDue.UTC()},
 		AckedAt:   fromNull(r.AckedAt), AckedBy: r.AckedBy.String, OnsiteAt: fromNull(r.OnsiteAt),
 		OnsiteMetAt: fromNull(r.OnsiteMetAt), RestoredAt: fromNull(r.RestoredAt), RestoreSummary: r.RestoreSummary,
-		ClosedAt: fromNull(r.ClosedAt), ReopenedAt: fromNull(r.ReopenedAt), Version: r.Version,
+		ClosedAt: fromNull(r.ClosedAt), ReopenedAt: fromNull(r.ReopenedAt), LastPingAt: fromNull(r.LastPingAt),
+		LastFollowUpAt: fromNull(r.LastFollowUpAt), ReportFiledAt: fromNull(r.ReportFiledAt), Version: r.Version,
 	}
 }
 
@@ -86,12 +90,13 @@ func (tx *Tx) IncidentForUpdate(ctx context.Context, id int64) (sla.Incident, er
 func (tx *Tx) InsertIncident(ctx context.Context, inc *sla.Incident) error {
 	err := tx.tx.GetContext(ctx, &inc.ID, tx.tx.Rebind(`INSERT INTO incidents (customer_id, severity, status, title, reason,
 		reported_at, reported_by, reporter_name, assignee_id, ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at,
-		onsite_met_at, restored_at, restore_summary, closed_at, reopened_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		onsite_met_at, restored_at, restore_summary, closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		inc.CustomerID, string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, ts(inc.ReportedAt),
 		nullStr(inc.ReportedBy), inc.ReporterName, nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack), ts(inc.Deadlines.Onsite),
 		ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt), ts(inc.OnsiteMetAt),
-		ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), inc.Version)
+		ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), ts(inc.LastPingAt), ts(inc.LastFollowUpAt),
+		ts(inc.ReportFiledAt), inc.Version)
 	if err != nil {
 		return fmt.Errorf("insert incident: %w", mapErr(err))
 	}
@@ -103,12 +108,13 @@ func (tx *Tx) InsertIncident(ctx context.Context, inc *sla.Incident) error {
 func (tx *Tx) UpdateIncident(ctx context.Context, inc sla.Incident, prevVersion int) error {
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE incidents SET severity = ?, status = ?, title = ?, reason = ?,
 		assignee_id = ?, ack_due = ?, onsite_due = ?, restore_due = ?, acked_at = ?, acked_by = ?, onsite_at = ?,
-		onsite_met_at = ?, restored_at = ?, restore_summary = ?, closed_at = ?, reopened_at = ?, version = ?
+		onsite_met_at = ?, restored_at = ?, restore_summary = ?, closed_at = ?, reopened_at = ?, last_ping_at = ?,
+		last_followup_at = ?, report_filed_at = ?, version = ?
 		WHERE id = ? AND version = ?`),
 		string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack),
 		ts(inc.Deadlines.Onsite), ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt),
-		ts(inc.OnsiteMetAt), ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), inc.Version,
-		inc.ID, prevVersion)
+		ts(inc.OnsiteMetAt), ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), ts(inc.LastPingAt),
+		ts(inc.LastFollowUpAt), ts(inc.ReportFiledAt), inc.Version, inc.ID, prevVersion)
 	if err != nil {
 		return fmt.Errorf("update incident %d: %w", inc.ID, mapErr(err))
 	}
@@ -259,80 +265,6 @@ func (tx *Tx) MarkInbound(ctx context.Context, platform, eventID string, now tim
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
-}
-
-// SyncTimers makes the incident's pending timers exactly want: pending
-// timers not in want are cancelled, missing ones inserted. A timer that
-// already fired is never inserted again.
-func (tx *Tx) SyncTimers(ctx context.Context, incidentID int64, want []sla.Timer) error {
-	type key struct {
-		clock, kind string
-		due         int64
-	}
-	var have []struct {
-		ID     int64     `db:"id"`
-		Clock  string    `db:"clock"`
-		Kind   string    `db:"kind"`
-		DueAt  time.Time `db:"due_at"`
-		Status string    `db:"status"`
-	}
-	if err := tx.tx.SelectContext(ctx, &have, tx.tx.Rebind(`SELECT id, clock, kind, due_at, status FROM timers WHERE incident_id = ?`), incidentID); err != nil {
-		return fmt.Errorf("incident %d: timers: %w", incidentID, err)
-	}
-	wanted := map[key]bool{}
-	for _, t := range want {
-		wanted[key{string(t.Clock), string(t.Kind), t.Due.UTC().Truncate(time.Microsecond).UnixMicro()}] = true
-	}
-	for _, h := range have {
-		k := key{h.Clock, h.Kind, h.DueAt.UnixMicro()}
-		if h.Status != "pending" || !wanted[k] {
-			if h.Status == "pending" {
-				if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE timers SET status = 'cancelled' WHERE id = ?`), h.ID); err != nil {
-					return fmt.Errorf("incident %d: cancel timer: %w", incidentID, err)
-				}
-			}
-			if h.Status == "fired" {
-				delete(wanted, k)
-			}
-			continue
-		}
-		delete(wanted, k)
-	}
-	for _, t := range want {
-		k := key{string(t.Clock), string(t.Kind), t.Due.UTC().Truncate(time.Microsecond).UnixMicro()}
-		if !wanted[k] {
-			continue
-		}
-		delete(wanted, k)
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timers (incident_id, clock, kind, due_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (incident_id, clock, kind, due_at) DO UPDATE SET status = 'pending' WHERE timers.status = 'cancelled'`),
-			incidentID, string(t.Clock), string(t.Kind), ts(t.Due)); err != nil {
-			return fmt.Errorf("incident %d: schedule timer: %w", incidentID, mapErr(err))
-		}
-	}
-	return nil
-}
-
-// PendingTimer is a timer that has not fired or been cancelled.
-type PendingTimer struct {
-	ID         int64     `db:"id"`
-	IncidentID int64     `db:"incident_id"`
-	Clock      sla.Clock `db:"clock"`
-	Kind       string    `db:"kind"`
-	DueAt      time.Time `db:"due_at"`
-}
-
-// PendingTimers returns an incident's pending timers by due time.
-func (s *Store) PendingTimers(ctx context.Context, incidentID int64) ([]PendingTimer, error) {
-	var ts []PendingTimer
-	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(`SELECT id, incident_id, clock, kind, due_at FROM timers
-		WHERE incident_id = ? AND status = 'pending' ORDER BY due_at, id`), incidentID); err != nil {
-		return nil, fmt.Errorf("incident %d: pending timers: %w", incidentID, err)
-	}
-	for i := range ts {
-		ts[i].DueAt = ts[i].DueAt.UTC()
-	}
-	return ts, nil
 }
 
 // ThreadsOfIncident returns the threads bound to an incident.

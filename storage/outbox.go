@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,14 +19,17 @@ type Outgoing struct {
 	Kind       string    `db:"kind"`
 	Body       string    `db:"body"`
 	Attempts   int       `db:"attempts"`
+	// Mentions are the person ids the platform should notify.
+	Mentions    []string `db:"-"`
+	MentionList string   `db:"mentions"`
 }
 
 // Enqueue writes messages to the outbox, due at now.
 func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) error {
 	for _, m := range msgs {
 		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id,
-			kind, body, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now)); err != nil {
+			kind, body, next_attempt_at, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now), strings.Join(m.Mentions, ",")); err != nil {
 			return fmt.Errorf("enqueue %s to %s/%s: %w", m.Kind, m.Platform, m.ChatID, mapErr(err))
 		}
 	}
@@ -45,10 +49,15 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	var out []Outgoing
 	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
 		WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`+lock+`)
-		RETURNING id, created_at, platform, chat_id, thread_id, incident_id, kind, body, attempts`),
+		RETURNING id, created_at, platform, chat_id, thread_id, incident_id, kind, body, attempts, mentions`),
 		ts(now.Add(lease)), ts(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	for i := range out {
+		if out[i].MentionList != "" {
+			out[i].Mentions = strings.Split(out[i].MentionList, ",")
+		}
 	}
 	// RETURNING does not promise an order.
 	for i := 1; i < len(out); i++ {
@@ -74,6 +83,16 @@ func (s *Store) MarkRetry(ctx context.Context, id int64, reason string, retryAt 
 	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?`),
 		ts(retryAt), reason, id); err != nil {
 		return fmt.Errorf("outbox %d: mark retry: %w", id, err)
+	}
+	return nil
+}
+
+// Defer puts a claimed message back until at without counting the attempt:
+// it was held back by the dispatcher's own rate limit, not by a failure.
+func (s *Store) Defer(ctx context.Context, id int64, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE outbox SET next_attempt_at = ?, attempts = attempts - 1 WHERE id = ? AND attempts > 0`),
+		ts(at), id); err != nil {
+		return fmt.Errorf("outbox %d: defer: %w", id, err)
 	}
 	return nil
 }

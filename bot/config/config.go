@@ -25,16 +25,34 @@ type Config struct {
 	Zone      string     `yaml:"zone"`
 	Language  string     `yaml:"language"`
 	Policy    Policy     `yaml:"policy"`
+	FollowUp  FollowUp   `yaml:"followup"`
+	OnCall    OnCall     `yaml:"oncall"`
 	Customers []Customer `yaml:"customers"`
 	People    []Person   `yaml:"people"`
 	Channels  []Channel  `yaml:"channels"`
 
 	// Derived by Load.
-	Location       *time.Location    `yaml:"-"`
-	Lang           sla.Lang          `yaml:"-"`
-	BasePolicy     sla.Policy        `yaml:"-"`
-	ReminderBefore time.Duration     `yaml:"-"`
-	Directory      storage.Directory `yaml:"-"`
+	Location   *time.Location    `yaml:"-"`
+	Lang       sla.Lang          `yaml:"-"`
+	BasePolicy sla.Policy        `yaml:"-"`
+	Rotation   sla.Rotation      `yaml:"-"`
+	Directory  storage.Directory `yaml:"-"`
+}
+
+// FollowUp is the weekly follow-up of unsolved problems (C6) and the report
+// reminder (C5).
+type FollowUp struct {
+	Weekday      string        `yaml:"weekday"`       // mon..sun; default fri
+	At           string        `yaml:"at"`            // HH:MM; default 10:00
+	After        time.Duration `yaml:"after"`         // default 168h
+	AnswerWithin time.Duration `yaml:"answer_within"` // default 24h
+	ReportEvery  time.Duration `yaml:"report_every"`  // default 24h
+}
+
+// OnCall is the weekly on-call rotation.
+type OnCall struct {
+	Handover string   `yaml:"handover"` // "mon 09:00"
+	People   []string `yaml:"people"`
 }
 
 // Policy is the policy block, at the top level or in a customer's contract.
@@ -44,6 +62,9 @@ type Policy struct {
 	CoreRestoreWithin    time.Duration `yaml:"core_restore_within"`
 	NoncoreRestoreWithin time.Duration `yaml:"noncore_restore_within"`
 	ReminderBefore       time.Duration `yaml:"reminder_before"`
+	LeadAfter            time.Duration `yaml:"lead_after"`
+	ManagerAfter         time.Duration `yaml:"manager_after"`
+	RepeatEvery          time.Duration `yaml:"repeat_every"`
 }
 
 // Customer is one customer and its contract.
@@ -211,14 +232,9 @@ func (v *validator) validate(c *Config) {
 	}
 	c.Location = loc
 	c.Lang = v.lang("language", c.Language, sla.LangZH)
-	c.BasePolicy = v.policy("policy", c.Policy, sla.DefaultPolicy())
-	c.ReminderBefore = sla.DefaultReminderBefore
-	if c.Policy.ReminderBefore != 0 {
-		c.ReminderBefore = c.Policy.ReminderBefore
-	}
-	if c.ReminderBefore < 0 {
-		v.errf("policy.reminder_before", "must not be negative")
-	}
+	base := sla.DefaultPolicy()
+	base.FollowUp = v.followUp(c.FollowUp, base.FollowUp, loc)
+	c.BasePolicy = v.policy("policy", c.Policy, base)
 
 	customers := map[string]bool{}
 	for i, cu := range c.Customers {
@@ -234,11 +250,7 @@ func (v *validator) validate(c *Config) {
 			name = cu.ID
 		}
 		contract := sla.Contract{AcceptedOn: v.date(p+".accepted_on", cu.AcceptedOn), WarrantyEnd: v.date(p+".warranty_end", cu.WarrantyEnd),
-			Policy: sla.PolicyOverride{AckWithin: cu.Policy.AckWithin, CoreOnsiteWithin: cu.Policy.CoreOnsiteWithin,
-				CoreRestoreWithin: cu.Policy.CoreRestoreWithin, NoncoreRestoreWithin: cu.Policy.NoncoreRestoreWithin}}
-		if cu.Policy.ReminderBefore != 0 {
-			v.errf(p+".policy.reminder_before", "is set for all customers at the top-level policy only")
-		}
+			Policy: cu.Policy.override()}
 		if !contract.WarrantyEnd.IsZero() && !contract.AcceptedOn.IsZero() && !contract.WarrantyEnd.After(contract.AcceptedOn) {
 			v.errf(p+".warranty_end", "must be after accepted_on")
 		}
@@ -309,6 +321,25 @@ func (v *validator) validate(c *Config) {
 		}
 	}
 
+	weekday, at, _ := v.weekTime("oncall.handover", c.OnCall.Handover, time.Monday, 9*time.Hour)
+	c.Rotation = sla.Rotation{Weekday: weekday, At: at, Zone: loc}
+	for i, id := range c.OnCall.People {
+		p := fmt.Sprintf("oncall.people[%d]", i)
+		found := false
+		for _, pe := range c.Directory.People {
+			if pe.ID == id {
+				found = true
+				if !pe.Role.IsStaff() {
+					v.errf(p, "%q is not an engineer", id)
+				}
+			}
+		}
+		if !found {
+			v.errf(p, "no person %q is defined", id)
+		}
+		c.Rotation.People = append(c.Rotation.People, id)
+	}
+
 	chans := map[string]bool{}
 	for i, ch := range c.Channels {
 		p := fmt.Sprintf("channels[%d]", i)
@@ -353,18 +384,65 @@ func (v *validator) validate(c *Config) {
 	}
 }
 
+func (p Policy) override() sla.PolicyOverride {
+	return sla.PolicyOverride{AckWithin: p.AckWithin, CoreOnsiteWithin: p.CoreOnsiteWithin,
+		CoreRestoreWithin: p.CoreRestoreWithin, NoncoreRestoreWithin: p.NoncoreRestoreWithin,
+		ReminderBefore: p.ReminderBefore, LeadAfter: p.LeadAfter, ManagerAfter: p.ManagerAfter, RepeatEvery: p.RepeatEvery}
+}
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// weekTime reads "mon 09:00" (or just the day, or just the time).
+func (v *validator) weekTime(path, s string, defDay time.Weekday, defAt time.Duration) (time.Weekday, time.Duration, bool) {
+	day, at := defDay, defAt
+	for _, f := range strings.Fields(strings.ToLower(s)) {
+		if d, ok := weekdays[f[:min(3, len(f))]]; ok && len(f) >= 3 {
+			day = d
+			continue
+		}
+		t, err := time.Parse("15:04", f)
+		if err != nil {
+			v.errf(path, "%q is not a weekday and time, e.g. \"mon 09:00\"", s)
+			return day, at, false
+		}
+		at = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	return day, at, true
+}
+
+func (v *validator) followUp(f FollowUp, base sla.FollowUpPolicy, loc *time.Location) sla.FollowUpPolicy {
+	out := base
+	out.Zone = loc
+	out.Weekday, _, _ = v.weekTime("followup.weekday", f.Weekday, base.Weekday, base.At)
+	_, out.At, _ = v.weekTime("followup.at", f.At, base.Weekday, base.At)
+	for _, d := range []struct {
+		name string
+		val  time.Duration
+		dst  *time.Duration
+	}{{"after", f.After, &out.After}, {"answer_within", f.AnswerWithin, &out.AnswerWithin}, {"report_every", f.ReportEvery, &out.ReportEvery}} {
+		switch {
+		case d.val < 0:
+			v.errf("followup."+d.name, "must not be negative")
+		case d.val > 0:
+			*d.dst = d.val
+		}
+	}
+	return out
+}
+
 func (v *validator) policy(path string, p Policy, base sla.Policy) sla.Policy {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
 	}{{"ack_within", p.AckWithin}, {"core_onsite_within", p.CoreOnsiteWithin},
-		{"core_restore_within", p.CoreRestoreWithin}, {"noncore_restore_within", p.NoncoreRestoreWithin}} {
+		{"core_restore_within", p.CoreRestoreWithin}, {"noncore_restore_within", p.NoncoreRestoreWithin},
+		{"reminder_before", p.ReminderBefore}, {"lead_after", p.LeadAfter}, {"manager_after", p.ManagerAfter}, {"repeat_every", p.RepeatEvery}} {
 		if f.d < 0 {
 			v.errf(path+"."+f.name, "must not be negative")
 		}
 	}
-	out := sla.PolicyOverride{AckWithin: p.AckWithin, CoreOnsiteWithin: p.CoreOnsiteWithin,
-		CoreRestoreWithin: p.CoreRestoreWithin, NoncoreRestoreWithin: p.NoncoreRestoreWithin}.Apply(base)
+	out := p.override().Apply(base)
 	if err := out.Validate(); err != nil {
 		v.errf(path, "%s", err.Error())
 	}

@@ -14,8 +14,13 @@ func TestExampleIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Location.String() != "Asia/Shanghai" || c.Lang != sla.LangZH || c.BasePolicy != sla.DefaultPolicy() || c.ReminderBefore != 10*time.Minute {
-		t.Fatalf("settings: %v %v %+v %v", c.Location, c.Lang, c.BasePolicy, c.ReminderBefore)
+	want := sla.DefaultPolicy()
+	want.FollowUp.Zone = c.Location
+	if c.Location.String() != "Asia/Shanghai" || c.Lang != sla.LangZH || c.BasePolicy != want {
+		t.Fatalf("settings: %v %v %+v", c.Location, c.Lang, c.BasePolicy)
+	}
+	if r := c.Rotation; len(r.People) != 2 || r.Weekday != time.Monday || r.At != 9*time.Hour || r.Zone != c.Location {
+		t.Fatalf("rotation %+v", r)
 	}
 	d := c.Directory
 	if len(d.Customers) != 2 || d.Customers[1].Contract.Policy.AckWithin != 15*time.Minute || d.Customers[1].Lang != sla.LangEN {
@@ -50,6 +55,9 @@ people:
 channels:
   - {platform: irc, id: x, kind: customer, customer: globex}
   - {platform: slack, id: C1, kind: lounge}
+oncall:
+  handover: someday 9am
+  people: [li, ghost]
 `
 	_, err := Parse("bad.yaml", []byte(bad))
 	if err == nil {
@@ -67,6 +75,9 @@ channels:
 		`bad.yaml:17: people[1].telegram: "@wang" is not a Telegram user id`,
 		`bad.yaml:19: channels[0].platform: "irc" is not a platform`,
 		`bad.yaml:20: channels[1].kind: "lounge" is not a channel kind`,
+		`bad.yaml:22: oncall.handover: "someday 9am" is not a weekday and time`,
+		`bad.yaml:23: oncall.people[0]: "li" is not an engineer`,
+		`bad.yaml:23: oncall.people[1]: no person "ghost" is defined`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)

@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 )
@@ -23,6 +23,7 @@ import (
 // console platform.
 type Console struct {
 	Router     *bot.Router
+	Engine     *bot.Engine
 	Dispatcher *bot.Dispatcher
 	Clock      *bot.ManualClock
 	Out        io.Writer
@@ -48,7 +49,15 @@ func (c *Console) Send(_ context.Context, m bot.Outbound) (string, error) {
 	} else if m.ThreadID != "" {
 		where += " ↳ thread"
 	}
-	fmt.Fprintf(c.Out, "  bot → [%s] %s\n", where, indent(m.Text))
+	text := m.Text
+	for i := len(m.Mentions) - 1; i >= 0; i-- {
+		name := m.Mentions[i]
+		if p, ok := c.Router.Svc.Dir.Person(name); ok {
+			name = p.Name
+		}
+		text = "@" + name + " " + text
+	}
+	fmt.Fprintf(c.Out, "  bot → [%s] %s\n", where, indent(text))
 	c.seq++
 	return fmt.Sprintf("console-%s-%d", c.run, c.seq), nil
 }
@@ -94,7 +103,7 @@ const help = `slakeeper console — play customers and engineers; the bot answer
   /as <person>       speak as someone (/who lists them)
   /in <channel>      move to a channel (/where lists them)
   /thread <id>       speak inside incident <id>'s thread; /thread alone leaves it
-  /advance <dur>     move the clock forward, e.g. /advance 30m, then /status to see the clocks
+  /advance <dur>     move the clock forward, e.g. /advance 25m: due reminders and escalations fire
   /now  /who  /where  /quit
 Anything else is a chat message or a bot command (/help lists them).`
 
@@ -175,7 +184,7 @@ func (c *Console) line(ctx context.Context, line string) bool {
 		c.enterThread(ctx, rest)
 		return false
 	case "/advance":
-		d, err := parseDuration(rest)
+		d, err := commands.ParseDuration(rest)
 		if err != nil || d <= 0 {
 			fmt.Fprintf(c.Out, "  say how far, e.g. /advance 30m or /advance 2h\n")
 			return false
@@ -223,8 +232,12 @@ func (c *Console) enterThread(ctx context.Context, arg string) {
 	fmt.Fprintf(c.Out, "  incident #%d has no thread in #%s\n", id, c.chat)
 }
 
-// flush delivers everything due now through the dispatcher.
+// flush fires the timers due now and delivers the outbox through the
+// dispatcher.
 func (c *Console) flush(ctx context.Context) {
+	if _, err := c.Engine.RunOnce(ctx); err != nil {
+		fmt.Fprintf(c.Out, "  engine error: %v\n", err)
+	}
 	for {
 		n, err := c.Dispatcher.RunOnce(ctx)
 		if err != nil {
@@ -235,21 +248,4 @@ func (c *Console) flush(ctx context.Context) {
 			return
 		}
 	}
-}
-
-// parseDuration accepts Go durations and days ("1d", "1d12h").
-func parseDuration(s string) (time.Duration, error) {
-	var days time.Duration
-	if i := strings.Index(s, "d"); i > 0 {
-		n, err := strconv.Atoi(s[:i])
-		if err != nil {
-			return 0, err
-		}
-		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
-		if s == "" {
-			return days, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	return days + d, err
 }

@@ -58,6 +58,9 @@ CREATE TABLE incidents (
     restore_summary  TEXT NOT NULL DEFAULT '',
     closed_at        TIMESTAMPTZ,
     reopened_at      TIMESTAMPTZ,
+    last_ping_at     TIMESTAMPTZ,
+    last_followup_at TIMESTAMPTZ,
+    report_filed_at  TIMESTAMPTZ,
     version          INTEGER NOT NULL CHECK (version > 0),
     CHECK ((severity = 'core') = (onsite_due IS NOT NULL)),
     CHECK (status <> 'closed' OR (closed_at IS NOT NULL AND restored_at IS NOT NULL)),
@@ -115,19 +118,44 @@ CREATE TABLE outbox (
     next_attempt_at  TIMESTAMPTZ NOT NULL,
     last_error       TEXT NOT NULL DEFAULT '',
     sent_at          TIMESTAMPTZ,
-    platform_ref     TEXT NOT NULL DEFAULT ''
+    platform_ref     TEXT NOT NULL DEFAULT '',
+    mentions         TEXT NOT NULL DEFAULT ''  -- person ids to mention, comma-separated
 );
 CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE status = 'pending';
 
--- What is due when: reminders and breaches of an incident's clocks.
+-- What is due when: reminders, breaches and escalations of an incident's
+-- clocks, weekly follow-ups and report reminders. The engine fires them.
 CREATE TABLE timers (
     id           BIGSERIAL PRIMARY KEY,
     incident_id  BIGINT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
-    clock        TEXT NOT NULL CHECK (clock IN ('ack', 'onsite', 'restore')),
-    kind         TEXT NOT NULL CHECK (kind IN ('reminder', 'breach')),
+    clock        TEXT NOT NULL CHECK (clock IN ('ack', 'onsite', 'restore', 'followup', 'report')),
+    kind         TEXT NOT NULL CHECK (kind IN ('reminder', 'breach', 'escalation', 'followup', 'followup_check', 'report')),
+    level        INTEGER NOT NULL DEFAULT 0 CHECK (level BETWEEN 0 AND 3),
     due_at       TIMESTAMPTZ NOT NULL,
     status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'fired', 'cancelled')),
     fired_at     TIMESTAMPTZ,
     UNIQUE (incident_id, clock, kind, due_at)
 );
 CREATE INDEX timers_pending ON timers (due_at) WHERE status = 'pending';
+CREATE INDEX timers_incident ON timers (incident_id, status);
+
+-- Every missed clock, and how late it was met, for the statistics.
+CREATE TABLE breaches (
+    incident_id  BIGINT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    clock        TEXT NOT NULL CHECK (clock IN ('ack', 'onsite', 'restore')),
+    due_at       TIMESTAMPTZ NOT NULL,
+    breached_at  TIMESTAMPTZ NOT NULL,
+    met_at       TIMESTAMPTZ,
+    PRIMARY KEY (incident_id, clock, due_at)
+);
+
+-- Temporary on-call overrides set by command.
+CREATE TABLE oncall_overrides (
+    id          BIGSERIAL PRIMARY KEY,
+    person_id   TEXT NOT NULL REFERENCES people (id),
+    starts_at   TIMESTAMPTZ NOT NULL,
+    ends_at     TIMESTAMPTZ NOT NULL,
+    created_by  TEXT NOT NULL DEFAULT '',
+    CHECK (ends_at > starts_at)
+);
+CREATE INDEX oncall_overrides_end ON oncall_overrides (ends_at);

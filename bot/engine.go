@@ -1,0 +1,282 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/sla/i18n"
+	"github.com/slakeeper/slakeeper/storage"
+)
+
+// Engine fires due timers: reminders before deadlines, breaches at them,
+// escalations after them, weekly follow-ups and report reminders. Each
+// incident's due timers are handled in one transaction that marks them
+// fired, writes the timeline, records breaches, schedules what comes next
+// and writes the messages to the outbox.
+//
+// Several replicas may run engines on one PostgreSQL database: an incident
+// another engine (or a person's change) holds is skipped and picked up on
+// the next round, so every timer fires once.
+type Engine struct {
+	Svc   *Service
+	Clock Clock
+	Log   *slog.Logger
+	// Batch is how many incidents one round handles.
+	Batch int
+	// MaxSleep bounds how long Run sleeps without looking, so timers written
+	// by other replicas are seen.
+	MaxSleep time.Duration
+	// Kick, if set, wakes the dispatcher after a round wrote messages.
+	Kick func()
+
+	wake chan struct{}
+}
+
+// NewEngine returns an engine with batches of 100 and a 10-second bound on
+// sleep.
+func NewEngine(svc *Service, clock Clock, log *slog.Logger) *Engine {
+	return &Engine{Svc: svc, Clock: clock, Log: log, Batch: 100, MaxSleep: 10 * time.Second, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes Run look again at once, because timers were just written. It
+// never blocks.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run fires timers until ctx is cancelled, sleeping until the next one is
+// due. A round in progress is finished before it returns.
+func (e *Engine) Run(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.wake:
+		case <-t.C:
+		}
+		if _, err := e.RunOnce(context.WithoutCancel(ctx)); err != nil {
+			e.Log.Error("engine round", "err", err)
+		}
+		sleep := e.MaxSleep
+		if next, ok, err := e.Svc.Store.NextTimerDue(ctx); err == nil && ok {
+			sleep = min(sleep, max(next.Sub(e.Clock.Now()), 0))
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(sleep)
+	}
+}
+
+// RunOnce handles every incident with timers due now and returns how many
+// timers fired.
+func (e *Engine) RunOnce(ctx context.Context) (int, error) {
+	now := e.Clock.Now()
+	fired := 0
+	skipped := map[int64]bool{}
+	for {
+		ids, err := e.Svc.Store.DueIncidents(ctx, now, e.Batch+len(skipped))
+		if err != nil {
+			return fired, err
+		}
+		progress := false
+		for _, id := range ids {
+			if skipped[id] {
+				continue
+			}
+			var n int
+			err := e.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
+				var err error
+				n, err = e.fire(ctx, tx, id, now)
+				return err
+			})
+			if err != nil {
+				e.Log.Error("fire timers", "incident", id, "err", err)
+				skipped[id] = true
+				continue
+			}
+			if n == 0 {
+				skipped[id] = true // held by someone else; next round
+				continue
+			}
+			fired += n
+			progress = true
+		}
+		if !progress {
+			break
+		}
+	}
+	if fired > 0 && e.Kick != nil {
+		e.Kick()
+	}
+	return fired, nil
+}
+
+func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Time) (int, error) {
+	inc, ok, err := tx.ClaimIncident(ctx, id)
+	if err != nil || !ok {
+		return 0, err
+	}
+	rows, err := tx.DueTimers(ctx, id, now)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	ids := make([]int64, len(rows))
+	timers := make([]sla.Timer, len(rows))
+	for i, r := range rows {
+		ids[i], timers[i] = r.ID, r.Timer()
+	}
+	if err := tx.MarkFired(ctx, now, ids...); err != nil {
+		return 0, err
+	}
+	deadline := map[sla.Clock]time.Time{}
+	for _, c := range inc.Clocks() {
+		deadline[c.Clock] = c.Due
+	}
+	for _, t := range timers {
+		if t.Kind == sla.TimerBreach || t.Kind == sla.TimerEscalation {
+			if err := tx.RecordBreach(ctx, id, t.Clock, deadline[t.Clock], now); err != nil {
+				return 0, err
+			}
+		}
+	}
+	prev := inc.Version
+	var events []sla.Event
+	alerts := sla.Collapse(timers)
+	for _, a := range alerts {
+		if a.Kind == sla.TimerFollowUp {
+			events = append(events, inc.PingFollowUp(now))
+			continue
+		}
+		kind := map[sla.TimerKind]sla.EventKind{sla.TimerReminder: sla.EventReminder, sla.TimerBreach: sla.EventBreach,
+			sla.TimerEscalation: sla.EventEscalation, sla.TimerFollowUpCheck: sla.EventEscalation, sla.TimerReport: sla.EventReminder}[a.Kind]
+		events = append(events, sla.Event{Kind: kind, At: now, Actor: "slakeeper", Data: map[string]string{
+			"timer": string(a.Kind), "clock": string(a.Clock), "level": strconv.Itoa(a.Level), "collapsed": strconv.Itoa(a.Collapsed)}})
+	}
+	if inc.Version != prev {
+		if err := tx.UpdateIncident(ctx, inc, prev); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.AppendEvents(ctx, id, events...); err != nil {
+		return 0, err
+	}
+	if err := tx.SyncTimers(ctx, id, inc.Timers(e.Svc.Dir.Policy(inc.CustomerID), now)); err != nil {
+		return 0, err
+	}
+	// After downtime the schedule may name steps that are due already (the
+	// latest repeat of the ladder, the latest weekly slot): the alerts above
+	// stand for them, so they fire silently.
+	again, err := tx.DueTimers(ctx, id, now)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range again {
+		if err := tx.MarkFired(ctx, now, r.ID); err != nil {
+			return 0, err
+		}
+	}
+	msgs, err := e.alertMessages(ctx, tx, inc, alerts, deadline, now)
+	if err != nil {
+		return 0, err
+	}
+	return len(rows), tx.Enqueue(ctx, now, msgs...)
+}
+
+// alertMessages renders one message per destination for an incident's
+// alerts: the engineering channels always, the managers' channels when the
+// ladder reached them; mentioning who must act.
+func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, alerts []sla.Alert, deadline map[sla.Clock]time.Time, now time.Time) ([]storage.Outgoing, error) {
+	dir := e.Svc.Dir
+	cust, _ := dir.Customer(inc.CustomerID)
+	mentions := map[string]bool{}
+	var order []string
+	mention := func(ids ...string) {
+		for _, id := range ids {
+			if id != "" && !mentions[id] {
+				mentions[id] = true
+				order = append(order, id)
+			}
+		}
+	}
+	responsible := inc.AssigneeID
+	if responsible == "" {
+		cur, err := e.Svc.onCallTx(ctx, tx, now)
+		if err != nil {
+			return nil, err
+		}
+		responsible = cur.PersonID
+	}
+	toManagers := false
+	for _, a := range alerts {
+		switch {
+		case a.Kind == sla.TimerFollowUpCheck || a.Level == sla.LevelLead:
+			mention(dir.WithRole(sla.RoleLead)...)
+		case a.Level == sla.LevelManager:
+			mention(dir.WithRole(sla.RoleManager)...)
+			toManagers = true
+		default:
+			mention(responsible)
+		}
+	}
+	render := func(lang sla.Lang) string {
+		f := e.Svc.Format(lang)
+		var text string
+		for i, a := range alerts {
+			p := map[string]any{"id": inc.ID, "customer": cust.Name, "title": inc.Title}
+			var key string
+			switch a.Kind {
+			case sla.TimerReminder:
+				key = "engine.reminder"
+				p["left"], p["due"] = f.Duration(deadline[a.Clock].Sub(now)), f.Time(deadline[a.Clock])
+			case sla.TimerBreach, sla.TimerEscalation:
+				key = "engine.breach"
+				if a.Level > sla.LevelAssignee {
+					key = "engine.escalation"
+					p["level"] = i18n.T(lang, "level."+strconv.Itoa(a.Level), nil)
+				}
+				p["late"], p["due"] = f.Duration(now.Sub(deadline[a.Clock])), f.Time(deadline[a.Clock])
+			case sla.TimerFollowUp:
+				key = "engine.followup"
+			case sla.TimerFollowUpCheck:
+				key = "engine.followup_unanswered"
+				p["late"] = f.Duration(now.Sub(inc.LastPingAt))
+			case sla.TimerReport:
+				key = "engine.report"
+			}
+			p["clock"] = i18n.T(lang, "clock."+string(a.Clock), nil)
+			if i > 0 {
+				text += "\n"
+			}
+			text += i18n.T(lang, key, p)
+			if a.Collapsed > 0 {
+				text += " " + i18n.T(lang, "engine.collapsed", map[string]any{"n": a.Collapsed})
+			}
+		}
+		return text
+	}
+	var out []storage.Outgoing
+	kinds := []storage.ChannelKind{storage.ChannelEngineering}
+	if toManagers {
+		kinds = append(kinds, storage.ChannelManagers)
+	}
+	for _, k := range kinds {
+		for _, ch := range dir.Channels(k, "") {
+			m := e.Svc.outgoing(inc.ID, "alert", ch.Platform, ch.ChatID, "", render(e.Svc.channelLang(ch)))
+			m.Mentions = order
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,257 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slakeeper/slakeeper/sla"
+)
+
+// TimerRow is a stored timer.
+type TimerRow struct {
+	ID         int64         `db:"id"`
+	IncidentID int64         `db:"incident_id"`
+	Clock      sla.Clock     `db:"clock"`
+	Kind       sla.TimerKind `db:"kind"`
+	Level      int           `db:"level"`
+	DueAt      time.Time     `db:"due_at"`
+}
+
+// Timer returns the domain timer.
+func (t TimerRow) Timer() sla.Timer {
+	return sla.Timer{Clock: t.Clock, Kind: t.Kind, Level: t.Level, Due: t.DueAt.UTC()}
+}
+
+type timerKey struct {
+	clock, kind string
+	due         int64
+}
+
+func keyOf(clock, kind string, due time.Time) timerKey {
+	return timerKey{clock, kind, due.UTC().Truncate(time.Microsecond).UnixMicro()}
+}
+
+// SyncTimers makes the incident's pending timers exactly want: pending
+// timers not in want are cancelled, missing ones inserted. A timer that
+// already fired is never inserted again.
+func (tx *Tx) SyncTimers(ctx context.Context, incidentID int64, want []sla.Timer) error {
+	var have []struct {
+		ID     int64     `db:"id"`
+		Clock  string    `db:"clock"`
+		Kind   string    `db:"kind"`
+		DueAt  time.Time `db:"due_at"`
+		Status string    `db:"status"`
+	}
+	if err := tx.tx.SelectContext(ctx, &have, tx.tx.Rebind(`SELECT id, clock, kind, due_at, status FROM timers
+		WHERE incident_id = ? AND status <> 'cancelled'`), incidentID); err != nil {
+		return fmt.Errorf("incident %d: timers: %w", incidentID, err)
+	}
+	wanted := map[timerKey]bool{}
+	for _, t := range want {
+		wanted[keyOf(string(t.Clock), string(t.Kind), t.Due)] = true
+	}
+	var cancel []int64
+	for _, h := range have {
+		k := keyOf(h.Clock, h.Kind, h.DueAt)
+		switch {
+		case h.Status == "fired":
+			delete(wanted, k)
+		case wanted[k]:
+			delete(wanted, k)
+		default:
+			cancel = append(cancel, h.ID)
+		}
+	}
+	for _, id := range cancel {
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE timers SET status = 'cancelled' WHERE id = ?`), id); err != nil {
+			return fmt.Errorf("incident %d: cancel timer: %w", incidentID, err)
+		}
+	}
+	for _, t := range want {
+		k := keyOf(string(t.Clock), string(t.Kind), t.Due)
+		if !wanted[k] {
+			continue
+		}
+		delete(wanted, k)
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timers (incident_id, clock, kind, level, due_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (incident_id, clock, kind, due_at) DO UPDATE SET status = 'pending', level = excluded.level
+			WHERE timers.status = 'cancelled'`),
+			incidentID, string(t.Clock), string(t.Kind), t.Level, ts(t.Due)); err != nil {
+			return fmt.Errorf("incident %d: schedule timer: %w", incidentID, mapErr(err))
+		}
+	}
+	return nil
+}
+
+const timerCols = `id, incident_id, clock, kind, level, due_at`
+
+func utcTimers(ts []TimerRow) []TimerRow {
+	for i := range ts {
+		ts[i].DueAt = ts[i].DueAt.UTC()
+	}
+	return ts
+}
+
+// PendingTimers returns an incident's pending timers by due time.
+func (s *Store) PendingTimers(ctx context.Context, incidentID int64) ([]TimerRow, error) {
+	var ts []TimerRow
+	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(`SELECT `+timerCols+` FROM timers
+		WHERE incident_id = ? AND status = 'pending' ORDER BY due_at, id`), incidentID); err != nil {
+		return nil, fmt.Errorf("incident %d: pending timers: %w", incidentID, err)
+	}
+	return utcTimers(ts), nil
+}
+
+// DueIncidents returns up to limit incidents with pending timers due at
+// now, the most overdue first.
+func (s *Store) DueIncidents(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT incident_id FROM timers
+		WHERE status = 'pending' AND due_at <= ? GROUP BY incident_id ORDER BY min(due_at), incident_id LIMIT ?`), ts(now), limit); err != nil {
+		return nil, fmt.Errorf("due incidents: %w", err)
+	}
+	return ids, nil
+}
+
+// NextTimerDue returns when the earliest pending timer is due; ok is false
+// when there is none.
+func (s *Store) NextTimerDue(ctx context.Context) (due time.Time, ok bool, err error) {
+	var t sql.NullTime
+	// ORDER BY + LIMIT rather than min(): SQLite's min() of a TIMESTAMP column
+	// loses the column type and comes back as text.
+	err = s.db.GetContext(ctx, &t, `SELECT due_at FROM timers WHERE status = 'pending' ORDER BY due_at LIMIT 1`)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next timer: %w", err)
+	}
+	return t.Time.UTC(), t.Valid, nil
+}
+
+// ClaimIncident locks an incident for the engine. On PostgreSQL a row that
+// another replica or a user's change holds is skipped (ok false) rather than
+// waited for; it will be handled on the next round.
+func (tx *Tx) ClaimIncident(ctx context.Context, id int64) (inc sla.Incident, ok bool, err error) {
+	q := `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
+	if tx.dialect == Postgres {
+		q += ` FOR UPDATE SKIP LOCKED`
+	}
+	inc, err = getIncident(ctx, tx.tx, tx.tx.Rebind(q), id)
+	if sla.ErrorCode(err) == sla.ENOTFOUND {
+		return inc, false, nil
+	}
+	return inc, err == nil, err
+}
+
+// DueTimers returns an incident's pending timers due at now, oldest first.
+// Call it with the incident claimed.
+func (tx *Tx) DueTimers(ctx context.Context, incidentID int64, now time.Time) ([]TimerRow, error) {
+	var out []TimerRow
+	if err := tx.tx.SelectContext(ctx, &out, tx.tx.Rebind(`SELECT `+timerCols+` FROM timers
+		WHERE incident_id = ? AND status = 'pending' AND due_at <= ? ORDER BY due_at, id`), incidentID, ts(now)); err != nil {
+		return nil, fmt.Errorf("incident %d: due timers: %w", incidentID, err)
+	}
+	return utcTimers(out), nil
+}
+
+// MarkFired records that timers fired at now.
+func (tx *Tx) MarkFired(ctx context.Context, now time.Time, ids ...int64) error {
+	for _, id := range ids {
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE timers SET status = 'fired', fired_at = ? WHERE id = ? AND status = 'pending'`),
+			ts(now), id); err != nil {
+			return fmt.Errorf("timer %d: mark fired: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// RecordBreach records that a clock missed its deadline. Recording the same
+// breach again is a no-op.
+func (tx *Tx) RecordBreach(ctx context.Context, incidentID int64, clock sla.Clock, due, now time.Time) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO breaches (incident_id, clock, due_at, breached_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (incident_id, clock, due_at) DO NOTHING`), incidentID, string(clock), ts(due), ts(now)); err != nil {
+		return fmt.Errorf("incident %d: record breach: %w", incidentID, mapErr(err))
+	}
+	return nil
+}
+
+// MeetBreaches records when a breached clock was finally met.
+func (tx *Tx) MeetBreaches(ctx context.Context, incidentID int64, clock sla.Clock, metAt time.Time) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE breaches SET met_at = ? WHERE incident_id = ? AND clock = ? AND met_at IS NULL`),
+		ts(metAt), incidentID, string(clock)); err != nil {
+		return fmt.Errorf("incident %d: meet breach: %w", incidentID, err)
+	}
+	return nil
+}
+
+// Breach is a missed clock and, once met, how late.
+type Breach struct {
+	IncidentID int64        `db:"incident_id"`
+	Clock      sla.Clock    `db:"clock"`
+	DueAt      time.Time    `db:"due_at"`
+	BreachedAt time.Time    `db:"breached_at"`
+	MetAt      time.Time    `db:"-"`
+	Met        sql.NullTime `db:"met_at"`
+}
+
+// Lateness is how late the clock was met; zero while it still runs.
+func (b Breach) Lateness() time.Duration {
+	if b.MetAt.IsZero() {
+		return 0
+	}
+	return b.MetAt.Sub(b.DueAt)
+}
+
+// Breaches returns an incident's breaches in order.
+func (s *Store) Breaches(ctx context.Context, incidentID int64) ([]Breach, error) {
+	var out []Breach
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT incident_id, clock, due_at, breached_at, met_at FROM breaches
+		WHERE incident_id = ? ORDER BY due_at, clock`), incidentID); err != nil {
+		return nil, fmt.Errorf("incident %d: breaches: %w", incidentID, err)
+	}
+	for i := range out {
+		out[i].DueAt, out[i].BreachedAt, out[i].MetAt = out[i].DueAt.UTC(), out[i].BreachedAt.UTC(), fromNull(out[i].Met)
+	}
+	return out, nil
+}
+
+// AddOverride puts a person on call from start to end.
+func (tx *Tx) AddOverride(ctx context.Context, o sla.Override) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO oncall_overrides (person_id, starts_at, ends_at, created_by) VALUES (?, ?, ?, ?)`),
+		o.PersonID, ts(o.Start), ts(o.End), o.By); err != nil {
+		return fmt.Errorf("on-call override: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Overrides returns the on-call overrides that end after t, oldest first.
+func (s *Store) Overrides(ctx context.Context, t time.Time) ([]sla.Override, error) {
+	return overrides(ctx, s.db, t)
+}
+
+// Overrides is Store.Overrides inside the transaction.
+func (tx *Tx) Overrides(ctx context.Context, t time.Time) ([]sla.Override, error) {
+	return overrides(ctx, tx.tx, t)
+}
+
+func overrides(ctx context.Context, q queryer, t time.Time) ([]sla.Override, error) {
+	var rows []struct {
+		PersonID string    `db:"person_id"`
+		Start    time.Time `db:"starts_at"`
+		End      time.Time `db:"ends_at"`
+		By       string    `db:"created_by"`
+	}
+	if err := q.SelectContext(ctx, &rows, q.Rebind(`SELECT person_id, starts_at, ends_at, created_by FROM oncall_overrides
+		WHERE ends_at > ? ORDER BY id`), ts(t)); err != nil {
+		return nil, fmt.Errorf("on-call overrides: %w", err)
+	}
+	out := make([]sla.Override, len(rows))
+	for i, r := range rows {
+		out[i] = sla.Override{PersonID: r.PersonID, Start: r.Start.UTC(), End: r.End.UTC(), By: r.By}
+	}
+	return out, nil
+}
