@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -382,4 +383,53 @@ func TestBackoff(t *testing.T) {
 	if bot.Backoff(1) != 2*time.Second || bot.Backoff(3) != 8*time.Second || bot.Backoff(30) != 5*time.Minute {
 		t.Fatal(bot.Backoff(1), bot.Backoff(3), bot.Backoff(30))
 	}
+}
+
+// limited is a recorder with a per-channel rate limit.
+type limited struct{ recorder }
+
+func (*limited) ChannelLimit() (time.Duration, int) { return time.Second, 2 }
+
+func TestDispatcherKeepsChannelRateLimit(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		lim := &limited{}
+		h.disp.Senders[bot.PlatformSlack] = lim
+		ctx := context.Background()
+		s.InTx(ctx, func(tx *storage.Tx) error {
+			for i := range 5 {
+				tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "slack", ChatID: "CENG", Kind: "k", Body: fmt.Sprint(i)})
+			}
+			return tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "slack", ChatID: "CACME", Kind: "k", Body: "other channel"})
+		})
+		drain := func() []bot.Outbound {
+			for {
+				if n, _ := h.disp.RunOnce(ctx); n == 0 {
+					return lim.take()
+				}
+			}
+		}
+		if got := drain(); len(got) != 3 || got[0].Text != "0" || got[1].Text != "1" || got[2].ChatID != "CACME" {
+			t.Fatalf("burst: %+v", got)
+		}
+		h.clock.Advance(500 * time.Millisecond)
+		if got := drain(); len(got) != 0 {
+			t.Fatalf("within the limit: %+v", got)
+		}
+		h.clock.Advance(500 * time.Millisecond)
+		if got := drain(); len(got) != 1 || got[0].Text != "2" {
+			t.Fatalf("after a second: %+v", got)
+		}
+		h.clock.Advance(10 * time.Second)
+		if got := drain(); len(got) != 2 {
+			t.Fatalf("the rest: %+v", got)
+		}
+		var attempts []int
+		s.DB().Select(&attempts, `SELECT attempts FROM outbox ORDER BY id`)
+		for _, a := range attempts {
+			if a != 1 {
+				t.Fatalf("holding back counted as attempts: %v", attempts)
+			}
+		}
+	})
 }

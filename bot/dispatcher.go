@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/slakeeper/slakeeper/storage"
 )
 
 // Dispatcher delivers the outbox through the platform senders. It is the one
-// place that retries: a sender only says whether a failure is permanent or
-// when to try again.
+// place that retries and keeps rate limits: a sender only says whether a
+// failure is permanent or when to try again, and (ChannelLimiter) how fast
+// one channel may be written to.
 //
 // Delivery is at least once: a message is leased while it is being sent and
 // marked sent afterwards, so a crash between the two sends it again after
@@ -32,13 +34,51 @@ type Dispatcher struct {
 	Poll time.Duration
 
 	kick chan struct{}
+
+	mu      sync.Mutex
+	buckets map[string]*bucket // platform + chat -> tokens
+}
+
+// bucket is a token bucket: tokens refill at one per every, up to burst.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// take spends a token for a channel at now, or says when one will be there.
+func (d *Dispatcher) take(platform, chat string, now time.Time) (ok bool, at time.Time) {
+	l, limited := d.Senders[platform].(ChannelLimiter)
+	if !limited {
+		return true, now
+	}
+	every, burst := l.ChannelLimit()
+	if every <= 0 || burst <= 0 {
+		return true, now
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key := platform + "\x00" + chat
+	b, found := d.buckets[key]
+	if !found {
+		b = &bucket{tokens: float64(burst), last: now}
+		d.buckets[key] = b
+	}
+	if elapsed := now.Sub(b.last); elapsed > 0 {
+		b.tokens = min(float64(burst), b.tokens+float64(elapsed)/float64(every))
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, now
+	}
+	return false, now.Add(time.Duration((1 - b.tokens) * float64(every)))
 }
 
 // NewDispatcher returns a dispatcher with default settings: a one-minute
 // lease, batches of 50, 12 attempts, a one-second poll.
 func NewDispatcher(store *storage.Store, senders map[string]Sender, clock Clock, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{Store: store, Senders: senders, Clock: clock, Log: log,
-		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: make(chan struct{}, 1)}
+		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: make(chan struct{}, 1), buckets: map[string]*bucket{}}
 }
 
 // Kick wakes Run at once, because the outbox just got messages. It never
@@ -99,6 +139,10 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 	if !ok {
 		log.Error("no adapter for platform; message dropped")
 		d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, "no adapter for platform "+m.Platform))
+		return
+	}
+	if ok, at := d.take(m.Platform, m.ChatID, d.Clock.Now()); !ok {
+		d.mark(ctx, log, d.Store.Defer(ctx, m.ID, at))
 		return
 	}
 	out := Outbound{Platform: m.Platform, ChatID: m.ChatID, ThreadID: m.ThreadID, Text: m.Body, Kind: m.Kind, Mentions: m.Mentions}

@@ -331,3 +331,49 @@ func TestTwoEnginesFireOnce(t *testing.T) {
 		t.Fatalf("%d alert messages", alerts)
 	}
 }
+
+// waitFor polls until cond holds: it waits for the goroutines under test to
+// do their work, never for a deadline on the clock (which is manual).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s", what)
+}
+
+// The engine and the dispatcher as they run in production: woken by the
+// service when it writes, by each other, and by the clock.
+func TestRunLoops(t *testing.T) {
+	s := storagetest.SQLite(t)
+	h := newHarness(t, s)
+	h.router.Svc.Kick = func() { h.disp.Kick(); h.engine.Wake() }
+	h.engine.Kick = h.disp.Kick
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); h.engine.Run(ctx) }()
+	go func() { defer wg.Done(); h.disp.Run(ctx) }()
+	var seen []bot.Outbound
+	has := func(want string) func() bool {
+		return func() bool {
+			seen = append(seen, h.slack.take()...)
+			for _, m := range seen {
+				if strings.Contains(m.Text, want) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	h.say("UCLI", "CACME", "", "集群全部宕机了")
+	waitFor(t, "the customer's reply", has("登记为事件 #1"))
+	h.clock.Advance(20 * time.Minute)
+	h.engine.Wake()
+	waitFor(t, "the reminder", has("⏰ 事件 #1"))
+	cancel()
+	wg.Wait()
+}

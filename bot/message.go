@@ -51,6 +51,13 @@ type Sender interface {
 	Send(ctx context.Context, m Outbound) (ref string, err error)
 }
 
+// ChannelLimiter is an optional ability of a Sender: the platform's rate
+// limit per channel, as one message every Every with bursts of Burst. The
+// dispatcher keeps to it before the platform has to say 429.
+type ChannelLimiter interface {
+	ChannelLimit() (every time.Duration, burst int)
+}
+
 // RetryAfter is a failure the platform asked to retry after a given time
 // (a rate limit).
 type RetryAfter struct {

@@ -436,3 +436,83 @@ func TestParallelClaimsAreDisjoint(t *testing.T) {
 		}
 	}
 }
+
+func TestDueTimersAndBreaches(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		if _, ok, err := s.NextTimerDue(ctx); ok || err != nil {
+			t.Fatalf("no timers yet: %v %v", ok, err)
+		}
+		a := openIncident(t, s, "acme")
+		b := openIncident(t, s, "globex")
+		next, ok, err := s.NextTimerDue(ctx)
+		if err != nil || !ok || !next.Equal(t0.Add(20*time.Minute).Truncate(time.Microsecond)) {
+			t.Fatalf("next due %v %v %v", next, ok, err)
+		}
+		ids, err := s.DueIncidents(ctx, t0.Add(31*time.Minute), 10)
+		if err != nil || len(ids) != 2 || ids[0] != a.ID || ids[1] != b.ID {
+			t.Fatalf("due incidents %v %v", ids, err)
+		}
+		err = s.InTx(ctx, func(tx *storage.Tx) error {
+			inc, ok, err := tx.ClaimIncident(ctx, a.ID)
+			if err != nil || !ok || inc.ID != a.ID {
+				t.Fatalf("claim %v %v", ok, err)
+			}
+			due, err := tx.DueTimers(ctx, a.ID, t0.Add(31*time.Minute))
+			if err != nil || len(due) != 2 || due[0].Kind != sla.TimerReminder || due[1].Kind != sla.TimerBreach {
+				t.Fatalf("due %+v %v", due, err)
+			}
+			if err := tx.MarkFired(ctx, t0, due[0].ID, due[1].ID); err != nil {
+				return err
+			}
+			if err := tx.RecordBreach(ctx, a.ID, sla.ClockAck, inc.Deadlines.Ack, t0.Add(31*time.Minute)); err != nil {
+				return err
+			}
+			if err := tx.RecordBreach(ctx, a.ID, sla.ClockAck, inc.Deadlines.Ack, t0.Add(32*time.Minute)); err != nil {
+				return err
+			}
+			return tx.MeetBreaches(ctx, a.ID, sla.ClockAck, inc.Deadlines.Ack.Add(7*time.Minute))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids, _ := s.DueIncidents(ctx, t0.Add(31*time.Minute), 10); len(ids) != 1 || ids[0] != b.ID {
+			t.Fatalf("after firing: %v", ids)
+		}
+		bs, err := s.Breaches(ctx, a.ID)
+		if err != nil || len(bs) != 1 || bs[0].Lateness() != 7*time.Minute {
+			t.Fatalf("breaches %+v %v", bs, err)
+		}
+		// Fired timers are never scheduled again.
+		s.InTx(ctx, func(tx *storage.Tx) error { return tx.SyncTimers(ctx, a.ID, a.Timers(sla.DefaultPolicy(), t0)) })
+		if ids, _ := s.DueIncidents(ctx, t0.Add(31*time.Minute), 10); len(ids) != 1 {
+			t.Fatalf("fired timers came back: %v", ids)
+		}
+	})
+}
+
+func TestOnCallOverrides(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		err := s.InTx(ctx, func(tx *storage.Tx) error {
+			return tx.AddOverride(ctx, sla.Override{PersonID: "wang", Start: t0, End: t0.Add(time.Hour), By: "wang"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if os, _ := s.Overrides(ctx, t0.Add(30*time.Minute)); len(os) != 1 || os[0].PersonID != "wang" || !os[0].End.Equal(t0.Add(time.Hour).Truncate(time.Microsecond)) {
+			t.Fatalf("overrides %+v", os)
+		}
+		if os, _ := s.Overrides(ctx, t0.Add(2*time.Hour)); len(os) != 0 {
+			t.Fatalf("expired override returned")
+		}
+		err = s.InTx(ctx, func(tx *storage.Tx) error {
+			return tx.AddOverride(ctx, sla.Override{PersonID: "wang", Start: t0, End: t0})
+		})
+		if sla.ErrorCode(err) != sla.EINVALID {
+			t.Fatalf("empty override: %v", err)
+		}
+	})
+}
