@@ -187,7 +187,11 @@ func TestCoreIncidentStory(t *testing.T) {
 		expect(t, out[0].Text, "响应：11-25 09:30 CST 前")
 		expect(t, out[0].Text, "到场：11-25 11:00 CST 前")
 		expect(t, out[0].Text, "恢复：11-25 13:00 CST 前")
-		expect(t, out[1].Text, "🆕 新事件 #1 · 星辰数据")
+		// The engineers get the incident's card with its buttons.
+		expect(t, out[1].Text, "#1 · 星辰数据 · 核心功能不可用 · 待响应")
+		if c := out[1].Card; c == nil || len(c.Actions) != 4 || c.Actions[0].ID != "ack" || c.Actions[3].Confirm == nil {
+			t.Fatalf("card %+v", out[1].Card)
+		}
 		thread := out[0].ThreadID
 
 		// Thanks opens nothing.
@@ -213,10 +217,15 @@ func TestCoreIncidentStory(t *testing.T) {
 			t.Fatalf("after ack %+v", inc)
 		}
 		out = h.posted()
-		if len(out) != 2 || out[0].ThreadID != thread {
+		if len(out) != 2 || out[0].ThreadID != thread || out[1].EditRef != "ts-CENG" {
 			t.Fatalf("ack notices %+v", out)
 		}
 		expect(t, out[0].Text, "工程师 王工 已响应")
+		expect(t, out[1].Text, "#1 · 星辰数据 · 核心功能不可用 · 已响应\n")
+		expect(t, out[1].Text, "负责人: 王工")
+		if ids := out[1].Card.Actions; len(ids) != 3 || ids[0].ID != "take" {
+			t.Fatalf("buttons after ack %+v", ids)
+		}
 
 		// Closing before restoring is refused and changes nothing.
 		expect(t, h.reply("UENGSAM", "CENG", "", "/close 1"), "only a restored incident can be closed")

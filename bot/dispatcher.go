@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -148,6 +149,23 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 	out := Outbound{Platform: m.Platform, ChatID: m.ChatID, ThreadID: m.ThreadID, Text: m.Body, Kind: m.Kind, Mentions: m.Mentions}
 	if m.IncidentID != nil {
 		out.IncidentID = *m.IncidentID
+		card, err := d.Store.CardRef(ctx, out.IncidentID, m.Platform, m.ChatID)
+		if err != nil {
+			log.Error("look up the incident's card", "err", err)
+		}
+		if m.Kind == KindCard {
+			out.EditRef = card
+		} else if out.ThreadID == "" {
+			out.Anchor = card
+		}
+	}
+	if m.Payload != "" {
+		var c Card
+		if err := json.Unmarshal([]byte(m.Payload), &c); err != nil {
+			log.Error("bad card payload; sending text", "err", err)
+		} else {
+			out.Card = &c
+		}
 	}
 	ref, err := s.Send(ctx, out)
 	now := d.Clock.Now()

@@ -273,7 +273,7 @@ func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Inci
 	}
 	for _, k := range kinds {
 		for _, ch := range dir.Channels(k, "") {
-			m := e.Svc.outgoing(inc.ID, "alert", ch.Platform, ch.ChatID, "", render(e.Svc.channelLang(ch)))
+			m := e.Svc.outgoing(inc.ID, KindAlert, ch.Platform, ch.ChatID, "", render(e.Svc.channelLang(ch)))
 			m.Mentions = order
 			out = append(out, m)
 		}

@@ -19,6 +19,12 @@ const (
 	PlatformConsole  = "console"
 )
 
+// Kinds of outgoing messages that adapters treat specially.
+const (
+	KindCard  = "card"  // an incident card: edited in place once posted
+	KindAlert = "alert" // a reminder or escalation: in the card's thread if there is one
+)
+
 // Inbound is a message from a chat platform, in neutral form.
 type Inbound struct {
 	Platform  string
@@ -42,6 +48,48 @@ type Outbound struct {
 	// Mentions are the person ids to notify; the adapter turns them into
 	// the platform's mentions.
 	Mentions []string
+	// Card is the incident card this message shows, for adapters that can
+	// render it (Text is its plain form).
+	Card *Card
+	// EditRef, for a card, is the platform's reference to the card already
+	// posted in this chat: the adapter edits it in place instead of posting.
+	EditRef string
+	// Anchor is the platform's reference to the incident's card in this
+	// chat, if any: alerts go into its thread.
+	Anchor string
+}
+
+// Card is an incident card: what the engineers need at a glance, and the
+// buttons to act on it.
+type Card struct {
+	IncidentID int64        `json:"incident_id"`
+	Title      string       `json:"title"`
+	Text       string       `json:"text"`
+	Fields     []CardField  `json:"fields"`
+	Actions    []CardAction `json:"actions"`
+}
+
+// CardField is one labelled value of a card.
+type CardField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// CardAction is a button. ID is the command it runs on the card's incident
+// (ack, take, onsite, restore).
+type CardAction struct {
+	ID      string       `json:"id"`
+	Label   string       `json:"label"`
+	Style   string       `json:"style,omitempty"` // primary or danger
+	Confirm *CardConfirm `json:"confirm,omitempty"`
+}
+
+// CardConfirm is the dialog a button asks through before it acts.
+type CardConfirm struct {
+	Title string `json:"title"`
+	Text  string `json:"text"`
+	Yes   string `json:"yes"`
+	No    string `json:"no"`
 }
 
 // Sender posts messages on one platform. It returns the platform's reference

@@ -125,7 +125,7 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 		return inc, err
 	}
 	for i := range msgs {
-		if ch, ok := s.Dir.Channel(msgs[i].Platform, msgs[i].ChatID); ok && ch.Kind == storage.ChannelEngineering && oncall.PersonID != "" {
+		if msgs[i].Kind == KindCard && oncall.PersonID != "" {
 			msgs[i].Mentions = []string{oncall.PersonID} // offered to the on-call engineer
 		}
 	}
@@ -147,15 +147,7 @@ func (s *Service) openedMessages(inc sla.Incident, place commands.Place, thread 
 			out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, "", custText(s.channelLang(ch))))
 		}
 	}
-	cust, _ := s.Dir.Customer(inc.CustomerID)
-	for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
-		l := s.channelLang(ch)
-		text := i18n.T(l, "notify.opened_staff", map[string]any{"id": inc.ID, "customer": cust.Name,
-			"severity": i18n.Severity(l, inc.Severity), "title": inc.Title, "reason": inc.Reason}) +
-			"\n" + commands.Clocks(s.Format(l), inc, inc.ReportedAt)
-		out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, "", text))
-	}
-	return out
+	return append(out, s.cardMessages(inc, inc.ReportedAt)...)
 }
 
 func (s *Service) channelLang(ch storage.Channel) sla.Lang {
@@ -225,8 +217,9 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 }
 
 // changeMessages decides who hears of a change: state changes go to the
-// customer's threads of the incident and to the engineers; notes by staff
-// stay with the engineers; what a customer writes goes to the engineers.
+// customer's threads of the incident and update the card in the
+// engineering channels; notes and what a customer writes go to the
+// engineers as a line of their own.
 func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, ev sla.Event) ([]storage.Outgoing, error) {
 	key := "notify." + map[sla.EventKind]string{
 		sla.EventAcked: "acked", sla.EventAssigned: "assigned", sla.EventSeverity: "severity", sla.EventOnsite: "onsite",
@@ -268,8 +261,12 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 			}
 		}
 	}
-	for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
-		out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(s.channelLang(ch))))
+	if !toCustomer {
+		for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
+			out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(s.channelLang(ch))))
+		}
+		return out, nil
 	}
-	return out, nil
+	// The engineers see the change on the incident's card, edited in place.
+	return append(out, s.cardMessages(inc, ev.At)...), nil
 }

@@ -22,14 +22,17 @@ type Outgoing struct {
 	// Mentions are the person ids the platform should notify.
 	Mentions    []string `db:"-"`
 	MentionList string   `db:"mentions"`
+	// Payload is structured content for adapters that can show it (an
+	// incident card as JSON); Body is its plain-text form.
+	Payload string `db:"payload"`
 }
 
 // Enqueue writes messages to the outbox, due at now.
 func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) error {
 	for _, m := range msgs {
 		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id,
-			kind, body, next_attempt_at, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now), strings.Join(m.Mentions, ",")); err != nil {
+			kind, body, next_attempt_at, mentions, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now), strings.Join(m.Mentions, ","), m.Payload); err != nil {
 			return fmt.Errorf("enqueue %s to %s/%s: %w", m.Kind, m.Platform, m.ChatID, mapErr(err))
 		}
 	}
@@ -49,7 +52,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	var out []Outgoing
 	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
 		WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`+lock+`)
-		RETURNING id, created_at, platform, chat_id, thread_id, incident_id, kind, body, attempts, mentions`),
+		RETURNING id, created_at, platform, chat_id, thread_id, incident_id, kind, body, attempts, mentions, payload`),
 		ts(now.Add(lease)), ts(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
@@ -103,6 +106,21 @@ func (s *Store) MarkFailed(ctx context.Context, id int64, reason string) error {
 		return fmt.Errorf("outbox %d: mark failed: %w", id, err)
 	}
 	return nil
+}
+
+// CardRef returns the platform's reference to the incident's card in a chat
+// (the last one sent), or "" if none was sent there yet.
+func (s *Store) CardRef(ctx context.Context, incidentID int64, platform, chatID string) (string, error) {
+	var refs []string
+	if err := s.db.SelectContext(ctx, &refs, s.db.Rebind(`SELECT platform_ref FROM outbox
+		WHERE incident_id = ? AND platform = ? AND chat_id = ? AND kind = 'card' AND status = 'sent' AND platform_ref <> ''
+		ORDER BY id DESC LIMIT 1`), incidentID, platform, chatID); err != nil {
+		return "", fmt.Errorf("card of %d: %w", incidentID, err)
+	}
+	if len(refs) == 0 {
+		return "", nil
+	}
+	return refs[0], nil
 }
 
 // OutboxStatus is a message's delivery state, for tests and /announce status.

@@ -57,7 +57,15 @@ func (c *Console) Send(_ context.Context, m bot.Outbound) (string, error) {
 		}
 		text = "@" + name + " " + text
 	}
-	fmt.Fprintf(c.Out, "  bot → [%s] %s\n", where, indent(text))
+	arrow := "→"
+	if m.EditRef != "" {
+		arrow = "✎" // the card, edited in place on platforms that can
+		where += " card"
+	}
+	fmt.Fprintf(c.Out, "  bot %s [%s] %s\n", arrow, where, indent(text))
+	if m.EditRef != "" {
+		return m.EditRef, nil
+	}
 	c.seq++
 	return fmt.Sprintf("console-%s-%d", c.run, c.seq), nil
 }

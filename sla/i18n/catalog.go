@@ -148,6 +148,22 @@ var catalog = map[string]entry{
 	"cmd.report":             {"生成《维护技术服务工作报告》", "produce the maintenance service work report"},
 	"cmd.oncall":             {"查看值班；组长可临时指定：/oncall <人员> [时长]", "show who is on call; leads may set it: /oncall <person> [duration]"},
 
+	// The incident card and its buttons.
+	"card.title":            {"#{id} · {customer} · {severity} · {status}", "#{id} · {customer} · {severity} · {status}"},
+	"card.assignee":         {"负责人", "Assignee"},
+	"card.reporter":         {"报告人", "Reported by"},
+	"card.reason":           {"判断依据", "Classified by"},
+	"card.deadlines":        {"时限", "Deadlines"},
+	"btn.ack":               {"确认", "Acknowledge"},
+	"btn.take":              {"接手", "Take"},
+	"btn.onsite":            {"已到场", "On site"},
+	"btn.restore":           {"已恢复", "Restored"},
+	"confirm.restore.title": {"标记为已恢复？", "Mark restored?"},
+	"confirm.restore.text":  {"确认事件 #{id} 的服务已经恢复？", "Is service restored for incident #{id}?"},
+	"confirm.yes":           {"确认", "Yes"},
+	"confirm.no":            {"取消", "Cancel"},
+	"card.restore_summary":  {"通过卡片按钮标记恢复", "marked restored from the card"},
+
 	// The engine's alerts.
 	"engine.reminder":            {"⏰ 事件 #{id}（{customer}）{clock}时限将在 {left} 后到期（{due}）。", "⏰ Incident #{id} ({customer}): {clock} due in {left} (at {due})."},
 	"engine.breach":              {"🚨 事件 #{id}（{customer}）{clock}时限已超时 {late}（应于 {due} 前）。", "🚨 Incident #{id} ({customer}): {clock} deadline missed by {late} (due {due})."},
@@ -159,7 +175,6 @@ var catalog = map[string]entry{
 
 	// Messages the bot posts (outbox).
 	"notify.opened_customer": {"已收到您的故障报告，登记为事件 #{id}（{severity}）。我们承诺：", "We have your report: incident #{id} ({severity}). Our commitments:"},
-	"notify.opened_staff":    {"🆕 新事件 #{id} · {customer} · {severity}：{title}\n判断依据：{reason}", "🆕 New incident #{id} · {customer} · {severity}: {title}\nClassified by: {reason}"},
 	"notify.acked":           {"事件 #{id}：工程师 {actor} 已响应，正在处理。", "Incident #{id}: engineer {actor} has responded and is on it."},
 	"notify.assigned":        {"事件 #{id} 已指派给 {assignee}（{actor}）。", "Incident #{id} assigned to {assignee} (by {actor})."},
 	"notify.severity":        {"事件 #{id} 的级别改为 {severity}（{actor}）。时限：", "Incident #{id} is now {severity} (by {actor}). Deadlines:"},

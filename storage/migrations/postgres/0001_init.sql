@@ -119,8 +119,10 @@ CREATE TABLE outbox (
     last_error       TEXT NOT NULL DEFAULT '',
     sent_at          TIMESTAMPTZ,
     platform_ref     TEXT NOT NULL DEFAULT '',
-    mentions         TEXT NOT NULL DEFAULT ''  -- person ids to mention, comma-separated
+    mentions         TEXT NOT NULL DEFAULT '',  -- person ids to mention, comma-separated
+    payload          TEXT NOT NULL DEFAULT ''   -- structured content (an incident card), JSON
 );
+CREATE INDEX outbox_cards ON outbox (incident_id, platform, chat_id) WHERE kind = 'card' AND status = 'sent';
 CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE status = 'pending';
 
 -- What is due when: reminders, breaches and escalations of an incident's
