@@ -21,14 +21,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 	_ "time/tzdata" // zones work in a scratch container too
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/console"
+	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
@@ -59,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "console":
 		return runConsole(ctx, args, getenv, stdin, stdout, stderr)
 	case "serve":
-		return runServe(getenv)
+		return runServe(ctx, getenv, stderr)
 	case "migrate":
 		return runMigrate(ctx, getenv, stdout)
 	case "check-config":
@@ -153,11 +159,121 @@ func isTerminal(r io.Reader) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func runServe(getenv func(string) string) error {
-	if getenv("SLACK_BOT_TOKEN") == "" && getenv("TELEGRAM_BOT_TOKEN") == "" {
+// runServe runs the bot on the configured chat platforms until ctx ends,
+// then shuts down in order: stop taking input (HTTP, Socket Mode), let the
+// engine finish its round and the dispatcher its sends, wait for late
+// answers, close the database.
+func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slackToken, tgToken := getenv("SLACK_BOT_TOKEN"), getenv("TELEGRAM_BOT_TOKEN")
+	if slackToken == "" && tgToken == "" {
 		return errors.New("no chat platform configured: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN, or try `slakeeper console`")
 	}
-	return errors.New("the Slack and Telegram adapters are not part of this build yet; use `slakeeper console`")
+	if slackToken == "" {
+		return errors.New("the Telegram adapter is not part of this build yet; set SLACK_BOT_TOKEN or use `slakeeper console`")
+	}
+	cfg, err := loadConfig(getenv, "")
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, getenv, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	clock := bot.SystemClock{}
+	dir := newDirectory(cfg)
+	svc := &bot.Service{Store: store, Dir: dir}
+	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
+	engine := bot.NewEngine(svc, clock, log)
+	senders := map[string]bot.Sender{}
+	disp := bot.NewDispatcher(store, senders, clock, log)
+	svc.Kick = func() { disp.Kick(); engine.Wake() }
+	engine.Kick = disp.Kick
+
+	mux := http.NewServeMux()
+	var ready atomic.Bool
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		have, want, err := store.SchemaVersion(r.Context())
+		switch {
+		case err != nil:
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		case have != want:
+			http.Error(w, "migrations not applied", http.StatusServiceUnavailable)
+		case !ready.Load():
+			http.Error(w, "adapters not connected", http.StatusServiceUnavailable)
+		default:
+			io.WriteString(w, "ready\n")
+		}
+	})
+
+	inputCtx, stopInput := context.WithCancel(ctx)
+	defer stopInput()
+	var inputs sync.WaitGroup
+	ad, err := slackadapter.New(ctx, slackadapter.Config{BotToken: slackToken, AppToken: getenv("SLACK_APP_TOKEN"),
+		SigningSecret: getenv("SLACK_SIGNING_SECRET"), APIURL: getenv("SLACK_API_URL")}, router, dir, clock, log)
+	if err != nil {
+		return err
+	}
+	senders[bot.PlatformSlack] = ad
+	if getenv("SLACK_APP_TOKEN") != "" {
+		inputs.Add(1)
+		go func() {
+			defer inputs.Done()
+			if err := ad.RunSocketMode(inputCtx); err != nil {
+				log.Error("slack socket mode stopped", "err", err)
+			}
+		}()
+	} else {
+		if getenv("SLACK_SIGNING_SECRET") == "" {
+			return errors.New("slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+		}
+		ad.Routes(mux)
+	}
+	if tgToken != "" {
+		log.Warn("TELEGRAM_BOT_TOKEN is set, but the Telegram adapter is not part of this build yet")
+	}
+
+	addr := getenv("HTTP_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	inputs.Add(1)
+	go func() {
+		defer inputs.Done()
+		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var work sync.WaitGroup
+	work.Add(2)
+	go func() { defer work.Done(); engine.Run(workCtx) }()
+	go func() { defer work.Done(); disp.Run(workCtx) }()
+	ready.Store(true)
+	log.Info("slakeeper serving", "addr", ln.Addr().String(), "database", string(store.Dialect()))
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	ready.Store(false)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	server.Shutdown(shutdownCtx)
+	stopInput()
+	inputs.Wait()
+	ad.Close()
+	stopWork()
+	work.Wait()
+	return nil
 }
 
 func runMigrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {

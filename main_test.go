@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
 
 	"github.com/slakeeper/slakeeper/storage/storagetest"
 )
@@ -97,5 +103,62 @@ func TestMigrateOnPostgres(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "postgres: applied 0 migration(s) []; schema version 1") {
 		t.Fatal(out.String())
+	}
+}
+
+// serve end to end: Slack over HTTP on PostgreSQL, from start to a graceful
+// shutdown.
+func TestServeSlack(t *testing.T) {
+	dsn := storagetest.NewPostgresDB(t)
+	fake := fakeslack.New("xoxb-serve", "", "C0ACMESUP", "C0ENGINEERS")
+	defer fake.Close()
+	cfg := filepath.Join(t.TempDir(), "cfg.yaml")
+	writeFile(t, cfg, `customers: [{id: acme, name: Acme}]
+people: [{id: wang, name: Wang, role: engineer, slack: UW}]
+channels:
+  - {platform: slack, id: C0ACMESUP, kind: customer, customer: acme}
+  - {platform: slack, id: C0ENGINEERS, kind: engineering}
+`)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	vars := map[string]string{"DATABASE_URL": dsn, "CONFIG": cfg, "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": "s3cret",
+		"SLACK_API_URL": fake.APIURL(), "HTTP_ADDR": addr}
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), nil, io.Discard, &logs) }()
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		res, err := http.Get(base + "/readyz")
+		if err == nil && res.StatusCode == 200 {
+			res.Body.Close()
+			break
+		}
+		if i > 500 {
+			t.Fatalf("never ready: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fake.Said("C0ACMESUP", "1764032400.000100", "UX", "the whole cluster is down")
+	body := []byte(`{"type":"event_callback","event_id":"Ev1","event":{"type":"message","channel":"C0ACMESUP","user":"UX","text":"the whole cluster is down","ts":"1764032400.000100"}}`)
+	req, _ := http.NewRequest(http.MethodPost, base+"/slack/events", bytes.NewReader(body))
+	req.Header = fakeslack.Sign("s3cret", body, time.Now())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("event: %v %v", res, err)
+	}
+	for i := 0; len(fake.Messages("C0ENGINEERS")) == 0; i++ {
+		if i > 500 {
+			t.Fatal("the card never reached Slack")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "xoxb-serve") || strings.Contains(logs.String(), "s3cret") {
+		t.Fatal("a secret reached the logs")
 	}
 }

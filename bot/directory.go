@@ -18,6 +18,7 @@ type Directory struct {
 	people     map[string]sla.Person
 	names      map[string]string // lower-cased name -> person id
 	identities map[string]string // platform + "\x00" + user id -> person id
+	accounts   map[string]string // platform + "\x00" + person id -> user id
 	channels   map[string]storage.Channel
 	ordered    []storage.Channel
 }
@@ -40,7 +41,7 @@ func NewDirectory(d storage.Directory, s Settings) *Directory {
 	}
 	dir := &Directory{Settings: s,
 		customers: map[string]sla.Customer{}, people: map[string]sla.Person{}, names: map[string]string{},
-		identities: map[string]string{}, channels: map[string]storage.Channel{}}
+		identities: map[string]string{}, accounts: map[string]string{}, channels: map[string]storage.Channel{}}
 	for _, c := range d.Customers {
 		dir.customers[c.ID] = c
 	}
@@ -50,6 +51,7 @@ func NewDirectory(d storage.Directory, s Settings) *Directory {
 	}
 	for _, id := range d.Identities {
 		dir.identities[id.Platform+"\x00"+id.UserID] = id.PersonID
+		dir.accounts[id.Platform+"\x00"+id.PersonID] = id.UserID
 	}
 	for _, c := range d.Channels {
 		dir.channels[c.Platform+"\x00"+c.ChatID] = c
@@ -88,6 +90,12 @@ func (d *Directory) ByIdentity(platform, userID string) (sla.Person, bool) {
 		return sla.Person{}, false
 	}
 	return d.Person(id)
+}
+
+// PlatformUser returns a person's user id on a platform, for mentions.
+func (d *Directory) PlatformUser(platform, personID string) (string, bool) {
+	id, ok := d.accounts[platform+"\x00"+personID]
+	return id, ok
 }
 
 // Channel returns a configured channel.

@@ -1,0 +1,393 @@
+// Package fakeslack is a fake Slack for tests and benchmarks: a Web API
+// (auth.test, chat.postMessage, chat.update, apps.connections.open) that
+// checks what Slack checks — the token, that the channel exists, message and
+// Block Kit limits — a Socket Mode WebSocket, response_url endpoints, and
+// rate limiting on demand.
+package fakeslack
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// Message is a message as the fake Slack holds it.
+type Message struct {
+	Channel   string
+	TS        string
+	ThreadTS  string
+	Broadcast bool
+	Text      string
+	Blocks    []map[string]any
+	Edits     int
+}
+
+// Server is the fake Slack.
+type Server struct {
+	*httptest.Server
+	BotToken string
+	AppToken string
+
+	mu        sync.Mutex
+	channels  map[string]bool
+	messages  []*Message
+	responses []map[string]any
+	seq       int
+	limitNext int // answer this many posts with 429
+	limitFor  int // seconds, the Retry-After
+	failNext  int // answer this many posts with 500
+	calls     map[string]int
+	sockets   []*websocket.Conn
+	acks      map[string]json.RawMessage
+	said      []*Message // people's messages, for thread_ts checks
+}
+
+// New starts a fake Slack that knows the given channels.
+func New(botToken, appToken string, channels ...string) *Server {
+	s := &Server{BotToken: botToken, AppToken: appToken, channels: map[string]bool{}, calls: map[string]int{}, acks: map[string]json.RawMessage{}}
+	for _, c := range channels {
+		s.channels[c] = true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/auth.test", s.authed(func(w http.ResponseWriter, r *http.Request) {
+		reply(w, map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "slakeeper"})
+	}))
+	mux.HandleFunc("POST /api/chat.postMessage", s.authed(s.post))
+	mux.HandleFunc("POST /api/chat.update", s.authed(s.update))
+	mux.HandleFunc("POST /api/apps.connections.open", s.openSocket)
+	mux.HandleFunc("GET /socket", s.socket)
+	mux.HandleFunc("POST /response/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		body["_id"] = r.PathValue("id")
+		s.mu.Lock()
+		s.responses = append(s.responses, body)
+		s.mu.Unlock()
+		w.Write([]byte("ok"))
+	})
+	s.Server = httptest.NewServer(mux)
+	return s
+}
+
+// APIURL is the Web API base URL to give the adapter.
+func (s *Server) APIURL() string { return s.URL + "/api/" }
+
+// ResponseURL returns a response_url for a command or a click.
+func (s *Server) ResponseURL(id string) string { return s.URL + "/response/" + id }
+
+func reply(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, code string) { reply(w, map[string]any{"ok": false, "error": code}) }
+
+// authed checks the bot token, from the form or the Authorization header,
+// as Slack does.
+func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			fail(w, "invalid_form_data")
+			return
+		}
+		tok := r.PostForm.Get("token")
+		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+			tok = strings.TrimPrefix(h, "Bearer ")
+		}
+		if tok == "" {
+			fail(w, "not_authed")
+			return
+		}
+		if tok != s.BotToken {
+			fail(w, "invalid_auth")
+			return
+		}
+		s.mu.Lock()
+		s.calls[r.URL.Path]++
+		s.mu.Unlock()
+		next(w, r)
+	}
+}
+
+// Calls reports how often a Web API method was called with a valid token.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls["/api/"+method]
+}
+
+// RateLimit answers the next n posts with 429 and Retry-After.
+func (s *Server) RateLimit(n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limitNext, s.limitFor = n, int(retryAfter/time.Second)
+}
+
+// FailNext answers the next n posts with 500.
+func (s *Server) FailNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext = n
+}
+
+// checkMessage applies Slack's limits to text and blocks.
+func checkMessage(text, blocksJSON string) ([]map[string]any, string) {
+	if text == "" && blocksJSON == "" {
+		return nil, "no_text"
+	}
+	if utf8.RuneCountInString(text) > 40000 {
+		return nil, "msg_too_long"
+	}
+	if blocksJSON == "" {
+		return nil, ""
+	}
+	var blocks []map[string]any
+	if err := json.Unmarshal([]byte(blocksJSON), &blocks); err != nil {
+		return nil, "invalid_blocks_format"
+	}
+	if len(blocks) > 50 {
+		return nil, "invalid_blocks"
+	}
+	textLen := func(v any) int {
+		m, _ := v.(map[string]any)
+		t, _ := m["text"].(string)
+		return utf8.RuneCountInString(t)
+	}
+	for _, b := range blocks {
+		switch b["type"] {
+		case "header":
+			if textLen(b["text"]) == 0 || textLen(b["text"]) > 150 {
+				return nil, "invalid_blocks"
+			}
+		case "section":
+			if b["text"] == nil && b["fields"] == nil {
+				return nil, "invalid_blocks"
+			}
+			if b["text"] != nil && textLen(b["text"]) > 3000 {
+				return nil, "invalid_blocks"
+			}
+			fields, _ := b["fields"].([]any)
+			if len(fields) > 10 {
+				return nil, "invalid_blocks"
+			}
+			for _, f := range fields {
+				if textLen(f) > 2000 {
+					return nil, "invalid_blocks"
+				}
+			}
+		case "actions":
+			els, _ := b["elements"].([]any)
+			if len(els) == 0 || len(els) > 25 {
+				return nil, "invalid_blocks"
+			}
+			for _, e := range els {
+				m, _ := e.(map[string]any)
+				id, _ := m["action_id"].(string)
+				if m["type"] != "button" || textLen(m["text"]) > 75 || id == "" || len(id) > 255 {
+					return nil, "invalid_blocks"
+				}
+			}
+		case "context", "divider":
+		default:
+			return nil, "invalid_blocks"
+		}
+	}
+	return blocks, ""
+}
+
+func (s *Server) post(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limitNext > 0 {
+		s.limitNext--
+		w.Header().Set("Retry-After", strconv.Itoa(s.limitFor))
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	if s.failNext > 0 {
+		s.failNext--
+		http.Error(w, "<html>oops</html>", http.StatusInternalServerError)
+		return
+	}
+	ch := r.PostForm.Get("channel")
+	if !s.channels[ch] {
+		fail(w, "channel_not_found")
+		return
+	}
+	blocks, code := checkMessage(r.PostForm.Get("text"), r.PostForm.Get("blocks"))
+	if code != "" {
+		fail(w, code)
+		return
+	}
+	thread := r.PostForm.Get("thread_ts")
+	if thread != "" && s.find(ch, thread) == nil {
+		fail(w, "thread_not_found")
+		return
+	}
+	s.seq++
+	m := &Message{Channel: ch, TS: fmt.Sprintf("1700000000.%06d", s.seq), ThreadTS: thread,
+		Broadcast: r.PostForm.Get("reply_broadcast") == "true", Text: r.PostForm.Get("text"), Blocks: blocks}
+	s.messages = append(s.messages, m)
+	reply(w, map[string]any{"ok": true, "channel": ch, "ts": m.TS})
+}
+
+func (s *Server) find(ch, ts string) *Message {
+	for _, m := range append(s.messages, s.said...) {
+		if m.Channel == ch && m.TS == ts {
+			return m
+		}
+	}
+	return nil
+}
+
+func (s *Server) update(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ts := r.PostForm.Get("channel"), r.PostForm.Get("ts")
+	if !s.channels[ch] {
+		fail(w, "channel_not_found")
+		return
+	}
+	m := s.find(ch, ts)
+	if m == nil {
+		fail(w, "message_not_found")
+		return
+	}
+	blocks, code := checkMessage(r.PostForm.Get("text"), r.PostForm.Get("blocks"))
+	if code != "" {
+		fail(w, code)
+		return
+	}
+	m.Text, m.Blocks = r.PostForm.Get("text"), blocks
+	m.Edits++
+	reply(w, map[string]any{"ok": true, "channel": ch, "ts": ts, "text": m.Text})
+}
+
+// Messages returns copies of the messages in a channel ("" for all), in
+// order.
+func (s *Server) Messages(channel string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Message
+	for _, m := range s.messages {
+		if channel == "" || m.Channel == channel {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// Said records a message a person wrote (it arrives as an event, not
+// through the Web API), so that the bot may reply in its thread.
+func (s *Server) Said(channel, ts, user, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.said = append(s.said, &Message{Channel: channel, TS: ts, Text: text})
+}
+
+// Responses returns what was posted to response_urls.
+func (s *Server) Responses() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.responses...)
+}
+
+// Sign returns the headers Slack sends with a request: the timestamp and
+// the v0 signature of the body.
+func Sign(secret string, body []byte, at time.Time) http.Header {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", ts)
+	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	return h
+}
+
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+func (s *Server) openSocket(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+s.AppToken || s.AppToken == "" {
+		fail(w, "invalid_auth")
+		return
+	}
+	reply(w, map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(s.URL, "http") + "/socket"})
+}
+
+func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
+	c, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.sockets = append(s.sockets, c)
+	s.mu.Unlock()
+	c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A1"}})
+	for {
+		var ack struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if err := c.ReadJSON(&ack); err != nil {
+			return
+		}
+		s.mu.Lock()
+		if ack.Payload == nil {
+			ack.Payload = json.RawMessage("null")
+		}
+		s.acks[ack.EnvelopeID] = ack.Payload
+		s.mu.Unlock()
+	}
+}
+
+// Push sends a Socket Mode envelope (type events_api, slash_commands or
+// interactive) to the connected client and waits up to timeout for its
+// acknowledgement, which it returns (nil if none came).
+func (s *Server) Push(typ, envelopeID string, payload any, timeout time.Duration) (json.RawMessage, bool) {
+	s.mu.Lock()
+	for len(s.sockets) == 0 {
+		s.mu.Unlock()
+		if timeout <= 0 {
+			return nil, false
+		}
+		time.Sleep(10 * time.Millisecond)
+		timeout -= 10 * time.Millisecond
+		s.mu.Lock()
+	}
+	c := s.sockets[len(s.sockets)-1]
+	s.mu.Unlock()
+	b, _ := json.Marshal(payload)
+	if err := c.WriteJSON(map[string]any{"type": typ, "envelope_id": envelopeID, "payload": json.RawMessage(b),
+		"accepts_response_payload": typ != "events_api"}); err != nil {
+		return nil, false
+	}
+	deadline := time.Now().Add(timeout)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if p, ok := s.acks[envelopeID]; ok {
+			return p, true
+		}
+		if time.Now().After(deadline) {
+			return nil, false
+		}
+		s.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		s.mu.Lock()
+	}
+}

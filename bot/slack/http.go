@@ -1,0 +1,116 @@
+package slack
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+)
+
+// maxBody bounds what an endpoint reads; Slack's payloads are far smaller.
+const maxBody = 1 << 20
+
+// MaxSkew is how far a request's timestamp may be from now.
+const MaxSkew = 5 * time.Minute
+
+// Verify checks Slack's request signature: HMAC-SHA256 with the signing
+// secret over "v0:<timestamp>:<raw body>", compared in constant time, with
+// the timestamp within MaxSkew of now.
+func Verify(secret string, h http.Header, body []byte, now time.Time) bool {
+	tsText := h.Get("X-Slack-Request-Timestamp")
+	sig := h.Get("X-Slack-Signature")
+	ts, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil || secret == "" || len(sig) < 3 || sig[:3] != "v0=" {
+		return false
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > MaxSkew || d < -MaxSkew {
+		return false
+	}
+	got, err := hex.DecodeString(sig[3:])
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + tsText + ":"))
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// Routes adds the HTTP endpoints: POST /slack/events, /slack/commands and
+// /slack/interactions. A bad or stale signature gets 401 and changes
+// nothing.
+func (a *Adapter) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /slack/events", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+		status, out := a.onEvent(r.Context(), body)
+		if out != nil {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(status)
+		w.Write(out)
+	}))
+	mux.HandleFunc("POST /slack/commands", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		c := slackgo.SlashCommand{Command: form.Get("command"), Text: form.Get("text"), ChannelID: form.Get("channel_id"),
+			UserID: form.Get("user_id"), UserName: form.Get("user_name"), ResponseURL: form.Get("response_url"),
+			TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id")}
+		writeEphemeral(w, a.onCommand(r.Context(), c))
+	}))
+	mux.HandleFunc("POST /slack/interactions", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		var cb slackgo.InteractionCallback
+		if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+			http.Error(w, "bad payload", http.StatusBadRequest)
+			return
+		}
+		// A click is answered through its response_url; the HTTP answer only
+		// acknowledges it.
+		if text := a.onAction(r.Context(), cb); text != "" {
+			if err := a.respond(r.Context(), cb.ResponseURL, text); err != nil {
+				a.log.Warn("slack: answer to a click not delivered", "err", err)
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+}
+
+// signed reads the body (bounded) and refuses requests whose signature does
+// not verify.
+func (a *Adapter) signed(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if !Verify(a.cfg.SigningSecret, r.Header, body, a.clock.Now()) {
+			a.log.Warn("slack: refused a request with a bad or stale signature", "path", r.URL.Path, "remote", r.RemoteAddr)
+			http.Error(w, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		next(w, r, body)
+	}
+}
+
+func writeEphemeral(w http.ResponseWriter, text string) {
+	if text == "" {
+		w.WriteHeader(http.StatusOK) // answered later through response_url
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": truncate(escape(text), maxText)})
+}

@@ -1,0 +1,183 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/slakeeper/slakeeper/bot"
+)
+
+// ignoredSubtypes are message events that are not someone writing: edits,
+// deletions, joins, bots. A thread reply shown in the channel
+// (thread_broadcast) and a message with a file are people writing.
+func ignored(m *slackevents.MessageEvent, botUserID string) bool {
+	if m.BotID != "" || m.User == "" || m.User == botUserID {
+		return true
+	}
+	return m.SubType != "" && m.SubType != "thread_broadcast" && m.SubType != "file_share"
+}
+
+// onEvent handles one Events API payload: the URL verification challenge,
+// or a message event, which goes to the router. It returns the HTTP status
+// to answer and, for the challenge, the body. An error from the router is a
+// 500, so that Slack delivers the event again (the event id dedupes it).
+func (a *Adapter) onEvent(ctx context.Context, body []byte) (int, []byte) {
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		a.log.Warn("slack: unreadable event", "err", err)
+		return http.StatusBadRequest, nil
+	}
+	switch ev.Type {
+	case slackevents.URLVerification:
+		var v slackevents.EventsAPIURLVerificationEvent
+		if err := json.Unmarshal(body, &v); err != nil {
+			return http.StatusBadRequest, nil
+		}
+		b, _ := json.Marshal(map[string]string{"challenge": v.Challenge})
+		return http.StatusOK, b
+	case slackevents.CallbackEvent:
+	default:
+		return http.StatusOK, nil
+	}
+	outer, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok {
+		return http.StatusOK, nil
+	}
+	m, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent)
+	if !ok || ignored(m, a.botUserID) {
+		return http.StatusOK, nil
+	}
+	thread := m.ThreadTimeStamp
+	if thread == m.TimeStamp {
+		thread = ""
+	}
+	in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: m.Channel, ThreadID: thread, MessageID: m.TimeStamp,
+		UserID: m.User, UserName: m.User, Text: m.Text, EventID: outer.EventID}
+	replies, err := a.handler.Handle(ctx, in)
+	if err != nil {
+		a.log.Error("slack: event not handled; Slack will retry", "event", outer.EventID, "err", err)
+		return http.StatusInternalServerError, nil
+	}
+	for _, r := range replies {
+		if r.ThreadID == "" {
+			r.ThreadID = m.TimeStamp
+		}
+		if _, err := a.Send(ctx, r); err != nil {
+			a.log.Warn("slack: reply not posted", "err", err)
+		}
+	}
+	return http.StatusOK, nil
+}
+
+// commandText turns a slash command into the command line the router
+// reads: "/ack" with text "42" is "/ack 42"; the umbrella "/sla ack 42"
+// stays as it is.
+func commandText(command, text string) string {
+	return strings.TrimSpace(command + " " + text)
+}
+
+// reply answers the person who typed a command or clicked a button, within
+// Slack's three-second window: if the work is done in time, the answer is
+// returned for the acknowledgement; otherwise "" is returned at once and
+// the answer is posted to responseURL when it is ready.
+func (a *Adapter) reply(ctx context.Context, in bot.Inbound, responseURL string) string {
+	done := make(chan string, 1)
+	go func() {
+		// The work must finish even if Slack's request is gone.
+		replies, err := a.handler.Handle(context.WithoutCancel(ctx), in)
+		var texts []string
+		if err != nil {
+			a.log.Error("slack: command failed", "user", in.UserID, "err", err)
+			texts = append(texts, "⚠️ internal error / 内部错误")
+		}
+		for _, r := range replies {
+			texts = append(texts, r.Text)
+		}
+		done <- strings.Join(texts, "\n")
+	}()
+	t := time.NewTimer(a.cfg.ReplyWithin)
+	defer t.Stop()
+	select {
+	case text := <-done:
+		return text
+	case <-t.C:
+	}
+	a.late.Add(1)
+	go func() {
+		defer a.late.Done()
+		text := <-done
+		if err := a.respond(context.WithoutCancel(ctx), responseURL, text); err != nil {
+			a.log.Warn("slack: late answer not delivered", "err", err)
+		}
+	}()
+	return ""
+}
+
+// respond posts an ephemeral answer to a response_url.
+func (a *Adapter) respond(ctx context.Context, responseURL, text string) error {
+	if responseURL == "" || text == "" {
+		return nil
+	}
+	b, _ := json.Marshal(map[string]any{"response_type": "ephemeral", "replace_original": false, "text": truncate(escape(text), maxText)})
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := a.http.Do(req)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("response_url: %s", res.Status)
+	}
+	return nil
+}
+
+// onCommand handles a slash command and returns the answer to show the
+// person (ephemeral), or "" when it will come through the response_url.
+func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand) string {
+	in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
+		Text: commandText(c.Command, c.Text)}
+	return a.reply(ctx, in, c.ResponseURL)
+}
+
+// onAction handles a click on a card's button: it runs the button's command
+// on the card's incident as the person who clicked, and answers them
+// ephemerally. The card itself is edited by the change's outbox message.
+func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback) string {
+	if cb.Type != slackgo.InteractionTypeBlockActions {
+		return ""
+	}
+	var answers []string
+	for _, act := range cb.ActionCallback.BlockActions {
+		cmd, ok := strings.CutPrefix(act.ActionID, actionPrefix)
+		if !ok {
+			continue
+		}
+		line := "/" + cmd + " " + act.Value
+		if cmd == "restore" {
+			line += " " + restoreSummary
+		}
+		in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name, Text: line}
+		if text := a.reply(ctx, in, cb.ResponseURL); text != "" {
+			answers = append(answers, text)
+		}
+	}
+	return strings.Join(answers, "\n")
+}
+
+// restoreSummary is what a Restored button records; the engineer adds
+// detail with /note or the service report.
+const restoreSummary = "通过卡片按钮标记恢复 / marked restored from the card"
