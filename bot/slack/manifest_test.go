@@ -1,0 +1,69 @@
+package slack_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/slakeeper/slakeeper/commands"
+)
+
+// The app manifest registers every command, the umbrella, the events and
+// the interactivity the adapter relies on.
+func TestManifestMatchesTheCommands(t *testing.T) {
+	b, err := os.ReadFile("../../examples/slack-manifest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Features struct {
+			SlashCommands []struct {
+				Command string `yaml:"command"`
+				URL     string `yaml:"url"`
+			} `yaml:"slash_commands"`
+		} `yaml:"features"`
+		OAuth struct {
+			Scopes struct {
+				Bot []string `yaml:"bot"`
+			} `yaml:"scopes"`
+		} `yaml:"oauth_config"`
+		Settings struct {
+			Events struct {
+				URL    string   `yaml:"request_url"`
+				Events []string `yaml:"bot_events"`
+			} `yaml:"event_subscriptions"`
+			Interactivity struct {
+				Enabled bool   `yaml:"is_enabled"`
+				URL     string `yaml:"request_url"`
+			} `yaml:"interactivity"`
+			SocketMode bool `yaml:"socket_mode_enabled"`
+		} `yaml:"settings"`
+	}
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, c := range m.Features.SlashCommands {
+		have[c.Command] = true
+		if !strings.HasSuffix(c.URL, "/slack/commands") {
+			t.Errorf("%s posts to %s", c.Command, c.URL)
+		}
+	}
+	for _, d := range append(commands.Defs, commands.Def{Name: commands.Umbrella}) {
+		if !have["/"+d.Name] {
+			t.Errorf("the manifest lacks /%s", d.Name)
+		}
+	}
+	scopes := strings.Join(m.OAuth.Scopes.Bot, " ")
+	for _, s := range []string{"chat:write", "commands", "channels:history", "groups:history"} {
+		if !strings.Contains(scopes, s) {
+			t.Errorf("missing scope %s", s)
+		}
+	}
+	if !strings.HasSuffix(m.Settings.Events.URL, "/slack/events") || !strings.HasSuffix(m.Settings.Interactivity.URL, "/slack/interactions") ||
+		!m.Settings.Interactivity.Enabled || !m.Settings.SocketMode || len(m.Settings.Events.Events) == 0 {
+		t.Errorf("settings %+v", m.Settings)
+	}
+}
