@@ -334,10 +334,11 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	// Hello first: after it, Push is the connection's only writer.
+	c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A1"}})
 	s.mu.Lock()
 	s.sockets = append(s.sockets, c)
 	s.mu.Unlock()
-	c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A1"}})
 	for {
 		var ack struct {
 			EnvelopeID string          `json:"envelope_id"`
@@ -357,7 +358,8 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 
 // Push sends a Socket Mode envelope (type events_api, slash_commands or
 // interactive) to the connected client and waits up to timeout for its
-// acknowledgement, which it returns (nil if none came).
+// acknowledgement, which it returns (nil if none came). Pushes must not run
+// concurrently.
 func (s *Server) Push(typ, envelopeID string, payload any, timeout time.Duration) (json.RawMessage, bool) {
 	s.mu.Lock()
 	for len(s.sockets) == 0 {
