@@ -3,6 +3,7 @@ module github.com/slakeeper/slakeeper
 go 1.26.0
 
 require (
+	github.com/go-telegram/bot v1.19.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/jmoiron/sqlx v1.4.0
 	github.com/lib/pq v1.12.3

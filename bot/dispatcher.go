@@ -171,6 +171,10 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 	now := d.Clock.Now()
 	if err == nil {
 		d.mark(ctx, log, d.Store.MarkSent(ctx, m.ID, ref, now))
+		if out.IncidentID != 0 && ref != "" && out.EditRef == "" {
+			// A reply to this message belongs to the incident too.
+			d.mark(ctx, log, d.Store.BindMessage(ctx, storage.ThreadRef{Platform: m.Platform, ChatID: m.ChatID, ThreadID: ref}, out.IncidentID, now))
+		}
 		return
 	}
 	var ra *RetryAfter

@@ -57,6 +57,9 @@ type Outbound struct {
 	// Anchor is the platform's reference to the incident's card in this
 	// chat, if any: alerts go into its thread.
 	Anchor string
+	// Refused marks a command's answer that turns the request down, for
+	// adapters that show refusals differently.
+	Refused bool
 }
 
 // Card is an incident card: what the engineers need at a glance, and the

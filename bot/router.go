@@ -52,8 +52,8 @@ func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 }
 
 func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person sla.Person, ch storage.Channel, chKnown bool, lang sla.Lang) ([]Outbound, error) {
-	reply := func(text string) []Outbound {
-		return []Outbound{{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: "reply"}}
+	reply := func(text string, refused bool) []Outbound {
+		return []Outbound{{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: "reply", Refused: refused}}
 	}
 	if in.EventID != "" {
 		fresh := false
@@ -69,7 +69,7 @@ func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person 
 		}
 	}
 	if !person.Role.Valid() {
-		return reply(i18n.T(lang, "err.unknown_user", nil)), nil
+		return reply(i18n.T(lang, "err.unknown_user", nil), true), nil
 	}
 	req := commands.Request{Now: now, Actor: person, Lang: lang, Text: in.Text,
 		Place: commands.Place{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, MessageID: in.MessageID}}
@@ -93,7 +93,7 @@ func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person 
 			r.Log.InfoContext(ctx, "command refused", "platform", in.Platform, "user", in.UserID, "code", sla.ErrorCode(res.Err))
 		}
 	}
-	return reply(res.Text), nil
+	return reply(res.Text, res.Err != nil), nil
 }
 
 // intake turns a customer's plain message into an incident, attaches it to

@@ -115,7 +115,7 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 		thread = r.Place.MessageID
 	}
 	if r.Place.Platform != "" && thread != "" {
-		if err := tx.BindThread(ctx, storage.ThreadRef{Platform: r.Place.Platform, ChatID: r.Place.ChatID, ThreadID: thread}, inc.ID); err != nil {
+		if err := tx.BindThread(ctx, storage.ThreadRef{Platform: r.Place.Platform, ChatID: r.Place.ChatID, ThreadID: thread, Origin: true}, inc.ID, r.Now); err != nil {
 			return inc, err
 		}
 	}
@@ -248,11 +248,18 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 		if err != nil {
 			return nil, err
 		}
+		// One message per customer chat, in the incident's first thread there:
+		// the report's, or the bot's first message about it.
 		sent := false
+		done := map[string]bool{}
 		for _, t := range threads {
+			key := t.Platform + "\x00" + t.ChatID
+			if done[key] {
+				continue
+			}
 			if ch, ok := s.Dir.Channel(t.Platform, t.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
 				out = append(out, s.outgoing(inc.ID, string(ev.Kind), t.Platform, t.ChatID, t.ThreadID, render(s.channelLang(ch))))
-				sent = true
+				sent, done[key] = true, true
 			}
 		}
 		if !sent {

@@ -328,7 +328,7 @@ func TestThreads(t *testing.T) {
 		inc := openIncident(t, s, "acme")
 		ref := storage.ThreadRef{Platform: "slack", ChatID: "C1", ThreadID: "1700.1"}
 		for range 2 {
-			if err := s.InTx(ctx, func(tx *storage.Tx) error { return tx.BindThread(ctx, ref, inc.ID) }); err != nil {
+			if err := s.InTx(ctx, func(tx *storage.Tx) error { return tx.BindThread(ctx, ref, inc.ID, t0) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -514,5 +514,36 @@ func TestOnCallOverrides(t *testing.T) {
 		if sla.ErrorCode(err) != sla.EINVALID {
 			t.Fatalf("empty override: %v", err)
 		}
+	})
+}
+
+func TestLock(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		release, err := s.Lock(ctx, "telegram-poll", 10*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A second holder waits, and gives up when its context ends.
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		if _, err := s.Lock(short, "telegram-poll", 10*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("second lock: %v", err)
+		}
+		other, err := s.Lock(ctx, "another", 10*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other()
+		got := make(chan func(), 1)
+		go func() {
+			r, err := s.Lock(ctx, "telegram-poll", 10*time.Millisecond)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- r
+		}()
+		release()
+		(<-got)()
 	})
 }

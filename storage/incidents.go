@@ -208,17 +208,26 @@ type ThreadRef struct {
 	Platform string `db:"platform"`
 	ChatID   string `db:"chat_id"`
 	ThreadID string `db:"thread_id"`
+	// Origin marks the thread the incident was reported in.
+	Origin bool `db:"origin"`
 }
 
 // BindThread records that a thread belongs to an incident, so that messages
-// and commands in it find the incident. Binding the same thread again to the
-// same incident is a no-op.
-func (tx *Tx) BindThread(ctx context.Context, t ThreadRef, incidentID int64) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO incident_threads (platform, chat_id, thread_id, incident_id)
-		VALUES (?, ?, ?, ?) ON CONFLICT (platform, chat_id, thread_id) DO NOTHING`), t.Platform, t.ChatID, t.ThreadID, incidentID); err != nil {
+// and commands in it find the incident; t.Origin marks the thread of the
+// report. Binding the same thread again is a no-op.
+func (tx *Tx) BindThread(ctx context.Context, t ThreadRef, incidentID int64, now time.Time) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO incident_threads (platform, chat_id, thread_id, incident_id, origin, bound_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, thread_id) DO NOTHING`),
+		t.Platform, t.ChatID, t.ThreadID, incidentID, t.Origin, ts(now)); err != nil {
 		return fmt.Errorf("incident %d: bind thread: %w", incidentID, mapErr(err))
 	}
 	return nil
+}
+
+// BindMessage records, outside any transaction, that a message the bot
+// posted belongs to an incident, so that replies to it find the incident.
+func (s *Store) BindMessage(ctx context.Context, t ThreadRef, incidentID int64, now time.Time) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.BindThread(ctx, t, incidentID, now) })
 }
 
 // IncidentInThread returns the incident a thread belongs to; ok is false if
@@ -244,11 +253,13 @@ func incidentInThread(ctx context.Context, q queryer, t ThreadRef) (id int64, ok
 	return id, true, nil
 }
 
-// ThreadsOf returns the threads bound to an incident.
+// ThreadsOf returns the threads bound to an incident: per chat, the thread
+// of the report first, then the bot's messages in the order they were
+// bound.
 func (tx *Tx) ThreadsOf(ctx context.Context, incidentID int64) ([]ThreadRef, error) {
 	var ts []ThreadRef
-	if err := tx.tx.SelectContext(ctx, &ts, tx.tx.Rebind(`SELECT platform, chat_id, thread_id FROM incident_threads
-		WHERE incident_id = ? ORDER BY platform, chat_id, thread_id`), incidentID); err != nil {
+	if err := tx.tx.SelectContext(ctx, &ts, tx.tx.Rebind(`SELECT platform, chat_id, thread_id, origin FROM incident_threads
+		WHERE incident_id = ? ORDER BY platform, chat_id, origin DESC, bound_at, thread_id`), incidentID); err != nil {
 		return nil, fmt.Errorf("incident %d: threads: %w", incidentID, err)
 	}
 	return ts, nil
@@ -270,8 +281,8 @@ func (tx *Tx) MarkInbound(ctx context.Context, platform, eventID string, now tim
 // ThreadsOfIncident returns the threads bound to an incident.
 func (s *Store) ThreadsOfIncident(ctx context.Context, incidentID int64) ([]ThreadRef, error) {
 	var ts []ThreadRef
-	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(`SELECT platform, chat_id, thread_id FROM incident_threads
-		WHERE incident_id = ? ORDER BY platform, chat_id, thread_id`), incidentID); err != nil {
+	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(`SELECT platform, chat_id, thread_id, origin FROM incident_threads
+		WHERE incident_id = ? ORDER BY platform, chat_id, origin DESC, bound_at, thread_id`), incidentID); err != nil {
 		return nil, fmt.Errorf("incident %d: threads: %w", incidentID, err)
 	}
 	return ts, nil

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -335,4 +336,60 @@ func conflictErr(err error) error {
 
 func invalidErr(err error) error {
 	return &ConstraintError{Domain: sla.Errorf(sla.EINVALID, "err.constraint", nil, "the request breaks a rule of the data"), Cause: err}
+}
+
+// Lock takes a named lock shared by every process on this database and
+// holds it until release is called or ctx ends; while another process
+// holds it, Lock waits (checking every poll). On PostgreSQL it is a session
+// advisory lock on a connection of its own; on SQLite, whose database
+// belongs to one process, a lock within the process.
+func (s *Store) Lock(ctx context.Context, name string, poll time.Duration) (release func(), err error) {
+	if s.dialect != Postgres {
+		return s.localLock(ctx, name, poll)
+	}
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	for {
+		var ok bool
+		if err := conn.GetContext(ctx, &ok, `SELECT pg_try_advisory_lock(hashtext($1))`, name); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("lock %s: %w", name, err)
+		}
+		if ok {
+			return func() {
+				conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(hashtext($1))`, name)
+				conn.Close()
+			}, nil
+		}
+		select {
+		case <-ctx.Done():
+			conn.Close()
+			return nil, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+var (
+	localMu    sync.Mutex
+	localLocks = map[string]bool{}
+)
+
+func (s *Store) localLock(ctx context.Context, name string, poll time.Duration) (func(), error) {
+	for {
+		localMu.Lock()
+		if !localLocks[name] {
+			localLocks[name] = true
+			localMu.Unlock()
+			return func() { localMu.Lock(); delete(localLocks, name); localMu.Unlock() }, nil
+		}
+		localMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
 }

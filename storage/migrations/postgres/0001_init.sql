@@ -69,13 +69,15 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_customer_status ON incidents (customer_id, status);
 CREATE INDEX incidents_status ON incidents (status);
 
--- Where an incident lives in chat: the thread it was reported in and the
--- threads or messages the bot posted about it.
+-- Where an incident lives in chat: the thread it was reported in (origin)
+-- and the messages the bot posted about it, so that replies find it.
 CREATE TABLE incident_threads (
     platform     TEXT NOT NULL,
     chat_id      TEXT NOT NULL,
     thread_id    TEXT NOT NULL,
     incident_id  BIGINT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    origin       BOOLEAN NOT NULL DEFAULT FALSE,
+    bound_at     TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (platform, chat_id, thread_id)
 );
 CREATE INDEX incident_threads_incident ON incident_threads (incident_id);

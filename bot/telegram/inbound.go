@@ -1,0 +1,245 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/slakeeper/slakeeper/bot"
+)
+
+// OnUpdate handles one update: a group message goes to the router (a reply
+// in the incident's thread attaches to it), a button press runs its command
+// and is always answered. An error means the update was not stored and must
+// be delivered again; its update id dedupes it.
+func (a *Adapter) OnUpdate(ctx context.Context, u *models.Update) error {
+	switch {
+	case u.Message != nil:
+		return a.onMessage(ctx, u.ID, u.Message)
+	case u.CallbackQuery != nil:
+		return a.onCallback(ctx, u.CallbackQuery)
+	}
+	return nil
+}
+
+func name(u *models.User) string {
+	n := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if n == "" {
+		n = u.Username
+	}
+	return n
+}
+
+func (a *Adapter) onMessage(ctx context.Context, updateID int64, m *models.Message) error {
+	if m.From == nil || m.From.IsBot {
+		return nil
+	}
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	if strings.HasPrefix(text, "/") {
+		// "/ack@otherbot 42" is for another bot in the group.
+		word, _, _ := strings.Cut(text, " ")
+		if _, to, ok := strings.Cut(word, "@"); ok && !strings.EqualFold(to, a.username) {
+			return nil
+		}
+	}
+	topic := 0
+	if m.IsTopicMessage {
+		topic = m.MessageThreadID
+	}
+	var thread string
+	if r := m.ReplyToMessage; r != nil && r.ID != topic {
+		thread = threadRef{topic: topic, message: r.ID}.String()
+	}
+	self := threadRef{topic: topic, message: m.ID}.String()
+	in := bot.Inbound{Platform: bot.PlatformTelegram, ChatID: strconv.FormatInt(m.Chat.ID, 10), ThreadID: thread,
+		MessageID: self, UserID: strconv.FormatInt(m.From.ID, 10), UserName: name(m.From), Text: text,
+		EventID: "u" + strconv.FormatInt(updateID, 10)}
+	replies, err := a.handler.Handle(ctx, in)
+	if err != nil {
+		return err
+	}
+	for _, r := range replies {
+		r.ThreadID = self // answer the command where it was given
+		if _, err := a.Send(ctx, r); err != nil {
+			a.log.Warn("telegram: reply not sent", "err", err)
+		}
+	}
+	return nil
+}
+
+// onCallback runs a card button's command as the person who pressed it and
+// answers the press, so the button stops spinning; a refusal is shown as
+// an alert.
+func (a *Adapter) onCallback(ctx context.Context, q *models.CallbackQuery) error {
+	answer := ""
+	alert := false
+	if rest, ok := strings.CutPrefix(q.Data, callbackPrefix); ok && q.Message.Message != nil {
+		action, id, _ := strings.Cut(rest, ":")
+		line := "/" + action + " " + id
+		if action == "restore" {
+			line += " " + restoreSummary
+		}
+		in := bot.Inbound{Platform: bot.PlatformTelegram, ChatID: strconv.FormatInt(q.Message.Message.Chat.ID, 10),
+			UserID: strconv.FormatInt(q.From.ID, 10), UserName: name(&q.From), Text: line}
+		replies, err := a.handler.Handle(ctx, in)
+		if err != nil {
+			a.log.Error("telegram: button failed", "err", err)
+			answer, alert = "⚠️ internal error / 内部错误", true
+		}
+		var texts []string
+		for _, r := range replies {
+			texts = append(texts, r.Text)
+			alert = alert || r.Refused // a refusal must be read; a confirmation may flash
+		}
+		if answer == "" {
+			answer = strings.Join(texts, "\n")
+		}
+	}
+	if _, err := a.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: q.ID,
+		Text: fit(answer, maxCallbackText), ShowAlert: alert}); err != nil {
+		a.log.Warn("telegram: answerCallbackQuery failed", "err", a.scrub(err))
+	}
+	return nil
+}
+
+// restoreSummary is what a Restored button records.
+const restoreSummary = "通过卡片按钮标记恢复 / marked restored from the card"
+
+// WebhookHandler serves POST /telegram/webhook: a missing or wrong secret
+// token gets 401 and changes nothing; an update is handled before the
+// answer, so a 200 means it is stored, and a failure is a 500 that Telegram
+// retries.
+func (a *Adapter) WebhookHandler() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+		if a.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.WebhookSecret)) != 1 {
+			a.log.Warn("telegram: refused a webhook call with a wrong secret", "remote", r.RemoteAddr)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		var u models.Update
+		if err := json.Unmarshal(body, &u); err != nil {
+			http.Error(w, "bad update", http.StatusBadRequest)
+			return
+		}
+		if err := a.OnUpdate(r.Context(), &u); err != nil {
+			a.log.Error("telegram: update not handled; Telegram will retry", "update", u.ID, "err", err)
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// SetWebhook registers the webhook URL and secret with Telegram.
+func (a *Adapter) SetWebhook(ctx context.Context) error {
+	if _, err := a.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: a.cfg.WebhookURL, SecretToken: a.cfg.WebhookSecret,
+		AllowedUpdates: []string{"message", "callback_query"}}); err != nil {
+		return fmt.Errorf("telegram: setWebhook: %w", a.scrub(err))
+	}
+	return nil
+}
+
+// Locker takes a lock shared by every replica (storage.Store.Lock).
+type Locker interface {
+	Lock(ctx context.Context, name string, poll time.Duration) (release func(), err error)
+}
+
+// Poll receives updates by long polling until ctx ends. Only one replica
+// may poll a token: Poll first takes a database lock named after the bot,
+// and a second replica waits for it. An update is confirmed to Telegram
+// (the next offset) only after it was handled, so a crash delivers it
+// again instead of losing it.
+func (a *Adapter) Poll(ctx context.Context, locks Locker) error {
+	release, err := locks.Lock(ctx, "telegram-poll-"+strconv.FormatInt(a.api.ID(), 10), 5*time.Second)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer release()
+	if _, err := a.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{}); err != nil && ctx.Err() == nil {
+		a.log.Warn("telegram: deleteWebhook failed", "err", a.scrub(err))
+	}
+	var offset int64
+	wait := time.Duration(0)
+	for {
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+		}
+		updates, err := a.getUpdates(ctx, offset)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			wait = min(max(2*wait, time.Second), time.Minute)
+			a.log.Warn("telegram: getUpdates failed", "err", err, "retry_in", wait)
+			continue
+		}
+		wait = 0
+		for _, u := range updates {
+			if err := a.OnUpdate(ctx, u); err != nil {
+				a.log.Error("telegram: update not handled; will fetch it again", "update", u.ID, "err", err)
+				wait = time.Second
+				break
+			}
+			offset = u.ID + 1
+		}
+	}
+}
+
+// getUpdates asks for updates after offset, waiting up to the poll timeout.
+// The library confirms updates before they are handled, so this one call is
+// made here.
+func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]*models.Update, error) {
+	body, _ := json.Marshal(map[string]any{"offset": offset, "timeout": int(a.cfg.PollTimeout / time.Second),
+		"allowed_updates": []string{"message", "callback_query"}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.cfg.APIURL+"/bot"+a.cfg.Token+"/getUpdates", bytes.NewReader(body))
+	if err != nil {
+		return nil, a.scrub(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := a.http.Do(req)
+	if err != nil {
+		return nil, a.scrub(err)
+	}
+	defer res.Body.Close()
+	var r struct {
+		OK          bool             `json:"ok"`
+		Result      []*models.Update `json:"result"`
+		Description string           `json:"description"`
+		Parameters  struct {
+			RetryAfter int `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 16<<20)).Decode(&r); err != nil {
+		return nil, fmt.Errorf("getUpdates: %s: %w", res.Status, err)
+	}
+	if !r.OK {
+		return nil, fmt.Errorf("getUpdates: %s: %s", res.Status, r.Description)
+	}
+	return r.Result, nil
+}
