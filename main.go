@@ -35,6 +35,7 @@ import (
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/console"
 	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
+	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
@@ -82,7 +83,7 @@ const usage = `usage: slakeeper [console|serve|migrate|check-config [file]]
 environment: DATABASE_URL (postgres://... or a SQLite file path; default slakeeper.db),
   CONFIG (YAML file; default: the built-in example), SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
   SLACK_SIGNING_SECRET, SLACK_API_URL, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
-  TELEGRAM_WEBHOOK_SECRET, HTTP_ADDR
+  TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, HTTP_ADDR
 `
 
 func loadConfig(getenv func(string) string, override string) (*config.Config, error) {
@@ -169,9 +170,6 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	if slackToken == "" && tgToken == "" {
 		return errors.New("no chat platform configured: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN, or try `slakeeper console`")
 	}
-	if slackToken == "" {
-		return errors.New("the Telegram adapter is not part of this build yet; set SLACK_BOT_TOKEN or use `slakeeper console`")
-	}
 	cfg, err := loadConfig(getenv, "")
 	if err != nil {
 		return err
@@ -212,28 +210,56 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	inputCtx, stopInput := context.WithCancel(ctx)
 	defer stopInput()
 	var inputs sync.WaitGroup
-	ad, err := slackadapter.New(ctx, slackadapter.Config{BotToken: slackToken, AppToken: getenv("SLACK_APP_TOKEN"),
-		SigningSecret: getenv("SLACK_SIGNING_SECRET"), APIURL: getenv("SLACK_API_URL")}, router, dir, clock, log)
-	if err != nil {
-		return err
-	}
-	senders[bot.PlatformSlack] = ad
-	if getenv("SLACK_APP_TOKEN") != "" {
-		inputs.Add(1)
-		go func() {
-			defer inputs.Done()
-			if err := ad.RunSocketMode(inputCtx); err != nil {
-				log.Error("slack socket mode stopped", "err", err)
-			}
-		}()
-	} else {
-		if getenv("SLACK_SIGNING_SECRET") == "" {
-			return errors.New("slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+	var closers []func()
+	if slackToken != "" {
+		ad, err := slackadapter.New(ctx, slackadapter.Config{BotToken: slackToken, AppToken: getenv("SLACK_APP_TOKEN"),
+			SigningSecret: getenv("SLACK_SIGNING_SECRET"), APIURL: getenv("SLACK_API_URL")}, router, dir, clock, log)
+		if err != nil {
+			return err
 		}
-		ad.Routes(mux)
+		senders[bot.PlatformSlack] = ad
+		closers = append(closers, ad.Close)
+		if getenv("SLACK_APP_TOKEN") != "" {
+			inputs.Add(1)
+			go func() {
+				defer inputs.Done()
+				if err := ad.RunSocketMode(inputCtx); err != nil {
+					log.Error("slack socket mode stopped", "err", err)
+				}
+			}()
+		} else {
+			if getenv("SLACK_SIGNING_SECRET") == "" {
+				return errors.New("slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+			}
+			ad.Routes(mux)
+		}
 	}
 	if tgToken != "" {
-		log.Warn("TELEGRAM_BOT_TOKEN is set, but the Telegram adapter is not part of this build yet")
+		ad, err := tgadapter.New(ctx, tgadapter.Config{Token: tgToken, APIURL: getenv("TELEGRAM_API_URL"),
+			WebhookSecret: getenv("TELEGRAM_WEBHOOK_SECRET"), WebhookURL: getenv("TELEGRAM_WEBHOOK_URL")}, router, dir, log)
+		if err != nil {
+			return err
+		}
+		senders[bot.PlatformTelegram] = ad
+		if err := ad.SetCommands(ctx); err != nil {
+			log.Warn("telegram: command menu not set", "err", err)
+		}
+		if getenv("TELEGRAM_WEBHOOK_SECRET") != "" {
+			mux.Handle("POST /telegram/webhook", ad.WebhookHandler())
+			if getenv("TELEGRAM_WEBHOOK_URL") != "" {
+				if err := ad.SetWebhook(ctx); err != nil {
+					return err
+				}
+			}
+		} else {
+			inputs.Add(1)
+			go func() {
+				defer inputs.Done()
+				if err := ad.Poll(inputCtx, store); err != nil {
+					log.Error("telegram polling stopped", "err", err)
+				}
+			}()
+		}
 	}
 
 	addr := getenv("HTTP_ADDR")
@@ -270,7 +296,9 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	server.Shutdown(shutdownCtx)
 	stopInput()
 	inputs.Wait()
-	ad.Close()
+	for _, c := range closers {
+		c()
+	}
 	stopWork()
 	work.Wait()
 	return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
+	"github.com/slakeeper/slakeeper/bot/telegram/faketelegram"
 
 	"github.com/slakeeper/slakeeper/storage/storagetest"
 )
@@ -160,5 +161,47 @@ channels:
 	}
 	if strings.Contains(logs.String(), "xoxb-serve") || strings.Contains(logs.String(), "s3cret") {
 		t.Fatal("a secret reached the logs")
+	}
+}
+
+// serve on Telegram: long polling on PostgreSQL, then a graceful shutdown.
+func TestServeTelegram(t *testing.T) {
+	dsn := storagetest.NewPostgresDB(t)
+	const token = "7000001:AAH-serve-token"
+	fake := faketelegram.New(token, -100, -200)
+	defer fake.Close()
+	cfg := filepath.Join(t.TempDir(), "cfg.yaml")
+	writeFile(t, cfg, `customers: [{id: acme, name: Acme, language: en}]
+channels:
+  - {platform: telegram, id: "-100", kind: customer, customer: acme}
+  - {platform: telegram, id: "-200", kind: engineering}
+`)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	vars := map[string]string{"DATABASE_URL": dsn, "CONFIG": cfg, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": fake.URL, "HTTP_ADDR": addr}
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{}, env(vars), nil, io.Discard, &logs) }()
+	fake.Say(-100, 42, "Ann", "the whole cluster is down", 0, 0)
+	for i := 0; len(fake.BotMessages(-200)) == 0; i++ {
+		if i > 1000 {
+			t.Fatal("the card never reached Telegram")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m := fake.BotMessages(-100); len(m) != 1 || !strings.Contains(m[0].Plain, "We have your report: incident #1") {
+		t.Fatalf("customer reply %+v", m)
+	}
+	if len(fake.Commands("zh")) == 0 {
+		t.Fatal("no command menu")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "AAH-serve-token") {
+		t.Fatal("the token reached the logs")
 	}
 }
