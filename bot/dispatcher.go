@@ -34,7 +34,7 @@ type Dispatcher struct {
 	// Poll is how often Run looks for work when nobody kicks it.
 	Poll time.Duration
 
-	kick chan struct{}
+	kick waker
 
 	mu      sync.Mutex
 	buckets map[string]*bucket // platform + chat -> tokens
@@ -79,42 +79,28 @@ func (d *Dispatcher) take(platform, chat string, now time.Time) (ok bool, at tim
 // lease, batches of 50, 12 attempts, a one-second poll.
 func NewDispatcher(store *storage.Store, senders map[string]Sender, clock Clock, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{Store: store, Senders: senders, Clock: clock, Log: log,
-		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: make(chan struct{}, 1), buckets: map[string]*bucket{}}
+		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: newWaker(), buckets: map[string]*bucket{}}
 }
 
 // Kick wakes Run at once, because the outbox just got messages. It never
 // blocks.
-func (d *Dispatcher) Kick() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Kick() { d.kick.wake() }
 
-// Run delivers until ctx is cancelled. It finishes the message in hand
-// before returning.
+// Run delivers until ctx is cancelled, looking again when kicked or after
+// Poll. It finishes the message in hand before returning.
 func (d *Dispatcher) Run(ctx context.Context) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.kick:
-		case <-t.C:
-		}
+	loop(ctx, d.kick, func(ctx context.Context) time.Duration {
 		for {
-			n, err := d.RunOnce(context.WithoutCancel(ctx))
+			n, err := d.RunOnce(ctx)
 			if err != nil {
 				d.Log.Error("dispatch", "err", err)
-				break
+				return d.Poll
 			}
-			if n == 0 || ctx.Err() != nil {
-				break
+			if n == 0 {
+				return d.Poll
 			}
 		}
-		t.Reset(d.Poll)
-	}
+	})
 }
 
 // RunOnce claims one batch of due messages and tries each once. It returns

@@ -32,51 +32,35 @@ type Engine struct {
 	// Kick, if set, wakes the dispatcher after a round wrote messages.
 	Kick func()
 
-	wake chan struct{}
+	wake waker
 }
 
 // NewEngine returns an engine with batches of 100 and a 10-second bound on
 // sleep.
 func NewEngine(svc *Service, clock Clock, log *slog.Logger) *Engine {
-	return &Engine{Svc: svc, Clock: clock, Log: log, Batch: 100, MaxSleep: 10 * time.Second, wake: make(chan struct{}, 1)}
+	return &Engine{Svc: svc, Clock: clock, Log: log, Batch: 100, MaxSleep: 10 * time.Second, wake: newWaker()}
 }
 
 // Wake makes Run look again at once, because timers were just written. It
 // never blocks.
-func (e *Engine) Wake() {
-	select {
-	case e.wake <- struct{}{}:
-	default:
-	}
-}
+func (e *Engine) Wake() { e.wake.wake() }
 
 // Run fires timers until ctx is cancelled, sleeping until the next one is
-// due. A round in progress is finished before it returns.
+// due (at most MaxSleep) unless woken. A round in progress is finished
+// before it returns.
 func (e *Engine) Run(ctx context.Context) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.wake:
-		case <-t.C:
-		}
-		if _, err := e.RunOnce(context.WithoutCancel(ctx)); err != nil {
+	loop(ctx, e.wake, func(ctx context.Context) time.Duration {
+		if _, err := e.RunOnce(ctx); err != nil {
 			e.Log.Error("engine round", "err", err)
 		}
 		sleep := e.MaxSleep
 		if next, ok, err := e.Svc.Store.NextTimerDue(ctx); err == nil && ok {
-			sleep = min(sleep, max(next.Sub(e.Clock.Now()), 0))
+			// A timer still due now belongs to an incident another replica or a
+			// person holds: look again shortly, without spinning.
+			sleep = min(sleep, max(next.Sub(e.Clock.Now()), 50*time.Millisecond))
 		}
-		if !t.Stop() {
-			select {
-			case <-t.C:
-			default:
-			}
-		}
-		t.Reset(sleep)
-	}
+		return sleep
+	})
 }
 
 // RunOnce handles every incident with timers due now and returns how many
