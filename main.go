@@ -34,6 +34,7 @@ import (
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/console"
+	"github.com/slakeeper/slakeeper/bot/metrics"
 	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
 	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/storage"
@@ -189,8 +190,12 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	disp := bot.NewDispatcher(store, senders, clock, log)
 	svc.Kick = func() { disp.Kick(); engine.Wake() }
 	engine.Kick = disp.Kick
+	registry := metrics.New()
+	svc.Metrics = bot.NewMetrics(registry, store)
+	disp.Metrics = svc.Metrics
 
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", registry.Handler())
 	var ready atomic.Bool
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

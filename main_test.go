@@ -155,6 +155,19 @@ channels:
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	res, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`slakeeper_incidents_opened_total{severity="core",customer="acme"} 1`,
+		`slakeeper_intake_seconds_count{platform="slack"} 1`, `slakeeper_sends_total{platform="slack",result="sent"}`,
+		"# TYPE slakeeper_outbox_depth gauge"} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("metrics lack %q:\n%s", want, m)
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/config"
+	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
@@ -94,7 +95,7 @@ func newHarness(t *testing.T, s *storage.Store) *harness {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := bot.NewManualClock(t0)
 	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
-	svc := &bot.Service{Store: s, Dir: dir}
+	svc := &bot.Service{Store: s, Dir: dir, Metrics: bot.NewMetrics(metrics.New(), s)}
 	rec := &recorder{}
 	return &harness{t: t, store: s, clock: clock, slack: rec,
 		router: &bot.Router{Svc: svc, Clock: clock, Log: log},

@@ -24,6 +24,8 @@ type Dispatcher struct {
 	Senders map[string]Sender // by platform
 	Clock   Clock
 	Log     *slog.Logger
+	// Metrics, if set, counts deliveries and failures.
+	Metrics *Metrics
 
 	// Lease is how long a claimed message stays invisible to other claimers.
 	Lease time.Duration
@@ -155,6 +157,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 	}
 	ref, err := s.Send(ctx, out)
 	now := d.Clock.Now()
+	d.countSend(m.Platform, err)
 	if err == nil {
 		d.mark(ctx, log, d.Store.MarkSent(ctx, m.ID, ref, now))
 		if out.IncidentID != 0 && ref != "" && out.EditRef == "" {
@@ -186,6 +189,25 @@ func (d *Dispatcher) mark(ctx context.Context, log *slog.Logger, err error) {
 		// The lease will run out and the message will be tried again.
 		log.Error("record delivery", "err", err)
 	}
+}
+
+func (d *Dispatcher) countSend(platform string, err error) {
+	if d.Metrics == nil {
+		return
+	}
+	var ra *RetryAfter
+	switch {
+	case err == nil:
+		d.Metrics.Sends.Inc(platform, "sent")
+		return
+	case errors.As(err, &ra):
+		d.Metrics.SendFailures.Inc(platform, "rate_limited")
+	case IsPermanent(err):
+		d.Metrics.SendFailures.Inc(platform, "permanent")
+	default:
+		d.Metrics.SendFailures.Inc(platform, "transient")
+	}
+	d.Metrics.Sends.Inc(platform, "failed")
 }
 
 // Backoff is the wait before retry n (1-based): 2s, 4s, 8s, ... up to 5m.

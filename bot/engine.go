@@ -67,12 +67,12 @@ func (e *Engine) Run(ctx context.Context) {
 // timers fired.
 func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	now := e.Clock.Now()
-	fired := 0
+	total := 0
 	skipped := map[int64]bool{}
 	for {
 		ids, err := e.Svc.Store.DueIncidents(ctx, now, e.Batch+len(skipped))
 		if err != nil {
-			return fired, err
+			return total, err
 		}
 		progress := false
 		for _, id := range ids {
@@ -80,9 +80,11 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 				continue
 			}
 			var n int
+			var done fired
 			err := e.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
 				var err error
-				n, err = e.fire(ctx, tx, id, now)
+				done = fired{}
+				n, err = e.fire(ctx, tx, id, now, &done)
 				return err
 			})
 			if err != nil {
@@ -94,20 +96,40 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 				skipped[id] = true // held by someone else; next round
 				continue
 			}
-			fired += n
+			total += n
 			progress = true
+			e.count(done)
 		}
 		if !progress {
 			break
 		}
 	}
-	if fired > 0 && e.Kick != nil {
+	if total > 0 && e.Kick != nil {
 		e.Kick()
 	}
-	return fired, nil
+	return total, nil
 }
 
-func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Time) (int, error) {
+// fired is what one incident's round did, counted once it committed.
+type fired struct {
+	alerts   []sla.Alert
+	breaches []sla.Clock
+}
+
+func (e *Engine) count(f fired) {
+	m := e.Svc.Metrics
+	if m == nil {
+		return
+	}
+	for _, a := range f.alerts {
+		m.Alerts.Inc(string(a.Kind), strconv.Itoa(a.Level))
+	}
+	for _, c := range f.breaches {
+		m.Breaches.Inc(string(c))
+	}
+}
+
+func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Time, done *fired) (int, error) {
 	inc, ok, err := tx.ClaimIncident(ctx, id)
 	if err != nil || !ok {
 		return 0, err
@@ -129,6 +151,9 @@ func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Ti
 		deadline[c.Clock] = c.Due
 	}
 	for _, t := range timers {
+		if t.Kind == sla.TimerBreach {
+			done.breaches = append(done.breaches, t.Clock)
+		}
 		if t.Kind == sla.TimerBreach || t.Kind == sla.TimerEscalation {
 			if err := tx.RecordBreach(ctx, id, t.Clock, deadline[t.Clock], now); err != nil {
 				return 0, err
@@ -138,6 +163,7 @@ func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Ti
 	prev := inc.Version
 	var events []sla.Event
 	alerts := sla.Collapse(timers)
+	done.alerts = alerts
 	for _, a := range alerts {
 		if a.Kind == sla.TimerFollowUp {
 			events = append(events, inc.PingFollowUp(now))

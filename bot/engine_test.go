@@ -153,6 +153,12 @@ func TestCoreIncidentClocks(t *testing.T) {
 		if count[sla.EventReminder] != 3 || count[sla.EventBreach] != 1 || count[sla.EventEscalation] != 3 {
 			t.Fatalf("timeline counts %v", count)
 		}
+		// And the metrics saw the same.
+		met := h.router.Svc.Metrics
+		if met.Breaches.Value("ack") != 1 || met.Alerts.Value("reminder", "0") != 3 || met.Alerts.Value("escalation", "3") != 2 ||
+			met.IncidentsOpened.Value("core", "acme") != 1 || met.StateChanges.Value("acknowledged") != 1 {
+			t.Fatalf("metrics: breaches %v, reminders %v, level-3 %v", met.Breaches.Value("ack"), met.Alerts.Value("reminder", "0"), met.Alerts.Value("escalation", "3"))
+		}
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
@@ -43,12 +44,18 @@ func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	}
 
 	if commands.IsCommand(in.Text) {
-		return r.command(ctx, in, now, person, ch, chKnown, lang)
+		start := time.Now()
+		out, err := r.command(ctx, in, now, person, ch, chKnown, lang)
+		r.Svc.Metrics.observe(func(m *Metrics) *metrics.Histogram { return m.Commands }, time.Since(start), in.Platform)
+		return out, err
 	}
 	if !chKnown || ch.Kind != storage.ChannelCustomer || strings.TrimSpace(in.Text) == "" {
 		return nil, nil
 	}
-	return nil, r.intake(ctx, in, now, person, ch)
+	start := time.Now()
+	err := r.intake(ctx, in, now, person, ch)
+	r.Svc.Metrics.observe(func(m *Metrics) *metrics.Histogram { return m.Intake }, time.Since(start), in.Platform)
+	return nil, err
 }
 
 func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person sla.Person, ch storage.Channel, chKnown bool, lang sla.Lang) ([]Outbound, error) {
@@ -101,6 +108,7 @@ func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person 
 // effect are one transaction: a crash loses neither.
 func (r *Router) intake(ctx context.Context, in Inbound, now time.Time, person sla.Person, ch storage.Channel) error {
 	var opened, attached int64
+	var inc sla.Incident
 	c := sla.Classify(in.Text)
 	err := r.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
 		opened, attached = 0, 0
@@ -127,7 +135,8 @@ func (r *Router) intake(ctx context.Context, in Inbound, now time.Time, person s
 		if !fault {
 			return nil
 		}
-		inc, err := r.Svc.open(ctx, tx, commands.OpenRequest{CustomerID: ch.CustomerID, Severity: sev, Title: in.Text,
+		var err error
+		inc, err = r.Svc.open(ctx, tx, commands.OpenRequest{CustomerID: ch.CustomerID, Severity: sev, Title: in.Text,
 			Reason: c.Reason(), Reporter: person, Now: now,
 			Place: commands.Place{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, MessageID: in.MessageID}})
 		opened = inc.ID
@@ -139,9 +148,11 @@ func (r *Router) intake(ctx context.Context, in Inbound, now time.Time, person s
 	switch {
 	case opened != 0:
 		r.Log.InfoContext(ctx, "incident opened", "incident", opened, "customer", ch.CustomerID, "reason", c.Reason())
+		r.Svc.opened(inc)
 		r.Svc.kick()
 	case attached != 0:
 		r.Log.InfoContext(ctx, "message attached", "incident", attached)
+		r.Svc.changed(sla.EventMessage)
 		r.Svc.kick()
 	default:
 		r.Log.DebugContext(ctx, "chatter ignored", "customer", ch.CustomerID, "reason", c.Reason())

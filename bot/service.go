@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
@@ -20,6 +21,8 @@ type Service struct {
 	// Kick, if set, is called after a commit that wrote to the outbox, to wake
 	// the dispatcher.
 	Kick func()
+	// Metrics, if set, counts what the service does.
+	Metrics *Metrics
 }
 
 var _ commands.Service = (*Service)(nil)
@@ -90,9 +93,15 @@ func (s *Service) Open(ctx context.Context, r commands.OpenRequest) (sla.Inciden
 		return err
 	})
 	if err == nil {
+		s.opened(inc)
 		s.kick()
 	}
 	return inc, err
+}
+
+// opened counts an incident whose transaction committed.
+func (s *Service) opened(inc sla.Incident) {
+	s.Metrics.counter(func(m *Metrics) *metrics.Counter { return m.IncidentsOpened }, string(inc.Severity), inc.CustomerID)
 }
 
 func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenRequest) (sla.Incident, error) {
@@ -171,15 +180,26 @@ func (s *Service) outgoing(incidentID int64, kind, platform, chat, thread, text 
 // change causes.
 func (s *Service) Change(ctx context.Context, id int64, actor sla.Person, now time.Time, fn commands.ChangeFunc) (sla.Incident, error) {
 	var inc sla.Incident
+	var kind sla.EventKind
 	err := s.Store.InTx(ctx, func(tx *storage.Tx) error {
 		var err error
-		inc, err = s.change(ctx, tx, id, actor, now, fn)
+		inc, err = s.change(ctx, tx, id, actor, now, func(i *sla.Incident, p sla.Policy) (sla.Event, error) {
+			ev, err := fn(i, p)
+			kind = ev.Kind
+			return ev, err
+		})
 		return err
 	})
 	if err == nil {
+		s.changed(kind)
 		s.kick()
 	}
 	return inc, err
+}
+
+// changed counts a change whose transaction committed.
+func (s *Service) changed(kind sla.EventKind) {
+	s.Metrics.counter(func(m *Metrics) *metrics.Counter { return m.StateChanges }, string(kind))
 }
 
 func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sla.Person, now time.Time, fn commands.ChangeFunc) (sla.Incident, error) {

@@ -145,3 +145,22 @@ func (s *Store) OutboxFor(ctx context.Context, incidentID int64) ([]OutboxStatus
 	}
 	return out, nil
 }
+
+// OutboxDepth returns how many messages wait to be sent and when the oldest
+// of them was written (zero when none).
+func (s *Store) OutboxDepth(ctx context.Context) (n int, oldest time.Time, err error) {
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE status = 'pending'`); err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox depth: %w", err)
+	}
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	var t []time.Time
+	if err := s.db.SelectContext(ctx, &t, `SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1`); err != nil {
+		return n, time.Time{}, fmt.Errorf("outbox age: %w", err)
+	}
+	if len(t) > 0 {
+		oldest = t[0].UTC()
+	}
+	return n, oldest, nil
+}
