@@ -37,6 +37,7 @@ import (
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
 	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
+	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
@@ -146,7 +147,8 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	clock := bot.NewManualClock(bot.SystemClock{}.Now())
 	svc := &bot.Service{Store: store, Dir: newDirectory(cfg)}
 	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Engine: bot.NewEngine(svc, clock, log),
-		Clock: clock, Out: stdout, Echo: *echo}
+		Announcer: &bot.Announcer{Svc: svc, Calendar: sla.DefaultCalendar(cfg.Location), Clock: clock, Log: log},
+		Clock:     clock, Out: stdout, Echo: *echo}
 	con.Dispatcher = bot.NewDispatcher(store, map[string]bot.Sender{bot.PlatformConsole: con}, clock, log)
 	fmt.Fprintf(stdout, "database: %s (%s)\n", storage.RedactDSN(databaseURL(getenv)), store.Dialect())
 	return con.Run(ctx, stdin)
@@ -284,12 +286,19 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 		}
 	}()
 
+	announcer := &bot.Announcer{Svc: svc, Calendar: sla.DefaultCalendar(cfg.Location), Clock: clock, Log: log}
+	schedule := bot.NewSchedule(cfg.Location, log)
+	if err := schedule.Add("* * * * *", "calendar", func(ctx context.Context) error { _, err := announcer.Tick(ctx); return err }); err != nil {
+		return err
+	}
+
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var work sync.WaitGroup
 	work.Add(2)
 	go func() { defer work.Done(); engine.Run(workCtx) }()
 	go func() { defer work.Done(); disp.Run(workCtx) }()
+	schedule.Start()
 	ready.Store(true)
 	log.Info("slakeeper serving", "addr", ln.Addr().String(), "database", string(store.Dialect()))
 
@@ -304,6 +313,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	for _, c := range closers {
 		c()
 	}
+	schedule.Stop()
 	stopWork()
 	work.Wait()
 	return nil

@@ -123,6 +123,16 @@ func (d *Directory) Policy(customerID string) sla.Policy {
 	return c.Contract.Policy.Apply(d.BasePolicy)
 }
 
+// Customers returns every customer, sorted by id.
+func (d *Directory) Customers() []sla.Customer {
+	out := make([]sla.Customer, 0, len(d.customers))
+	for _, c := range d.customers {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
 // WithRole returns the ids of everyone with exactly the given role, sorted.
 func (d *Directory) WithRole(r sla.Role) []string {
 	var out []string

@@ -255,3 +255,17 @@ func overrides(ctx context.Context, q queryer, t time.Time) ([]sla.Override, err
 	}
 	return out, nil
 }
+
+// ClaimPost records a scheduled post (job, customer, period) as posted or
+// skipped; fresh is false if it was recorded before, and the caller must
+// then not post it. Run it in the transaction that writes the post's
+// messages.
+func (tx *Tx) ClaimPost(ctx context.Context, job, customerID, period, status string, now time.Time) (fresh bool, err error) {
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO scheduled_posts (job, customer_id, period, status, at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (job, customer_id, period) DO NOTHING`), job, customerID, period, status, ts(now))
+	if err != nil {
+		return false, fmt.Errorf("scheduled post %s/%s/%s: %w", job, customerID, period, mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

@@ -24,6 +24,7 @@ import (
 type Console struct {
 	Router     *bot.Router
 	Engine     *bot.Engine
+	Announcer  *bot.Announcer
 	Dispatcher *bot.Dispatcher
 	Clock      *bot.ManualClock
 	Out        io.Writer
@@ -245,6 +246,11 @@ func (c *Console) enterThread(ctx context.Context, arg string) {
 func (c *Console) flush(ctx context.Context) {
 	if _, err := c.Engine.RunOnce(ctx); err != nil {
 		fmt.Fprintf(c.Out, "  engine error: %v\n", err)
+	}
+	if c.Announcer != nil {
+		if _, err := c.Announcer.Tick(ctx); err != nil {
+			fmt.Fprintf(c.Out, "  calendar error: %v\n", err)
+		}
 	}
 	for {
 		n, err := c.Dispatcher.RunOnce(ctx)

@@ -164,6 +164,15 @@ var catalog = map[string]entry{
 	"confirm.no":            {"取消", "Cancel"},
 	"card.restore_summary":  {"通过卡片按钮标记恢复", "marked restored from the card"},
 
+	// The contract's calendar (C1, C7, C9, C12).
+	"calendar.inspection.ahead":  {"📅 {customer}：本季度（{period}）巡检定于 {day} 进行，届时将检查：", "📅 {customer}: this quarter's inspection ({period}) is on {day}. We will check:"},
+	"calendar.inspection.today":  {"📅 {customer}：今天（{day}）进行本季度（{period}）巡检，检查内容：", "📅 {customer}: today ({day}) is this quarter's inspection ({period}). We will check:"},
+	"calendar.healthcheck.ahead": {"🩺 {customer}：系统健康检查定于 {day} 进行，内容：", "🩺 {customer}: the system health check is on {day}. It covers:"},
+	"calendar.healthcheck.today": {"🩺 {customer}：今天（{day}）进行系统健康检查，内容：", "🩺 {customer}: today ({day}) is the system health check. It covers:"},
+	"calendar.warranty":          {"⏳ {customer} 的免费维护期将于 {end} 结束（还有 {days} 天）。季度巡检随之停止，健康检查继续。", "⏳ {customer}: free maintenance ends on {end} ({days} days left). Quarterly inspections stop then; health checks go on."},
+	"checklist.inspection":       {"• 系统各模块运行状态\n• 日志与错误记录\n• 文件系统清理\n• 补丁情况\n• 电源与机房环境\n• 备份切换测试", "• system modules\n• logs and error records\n• file-system clean-up\n• patches\n• power and environment\n• backup switch-over test"},
+	"checklist.healthcheck":      {"• 操作系统\n• 设备\n• 网络\n• 软件\n• 应用\n• 终端\n• 整体性能\n• 与贵方人员一起回顾系统使用情况", "• operating system\n• devices\n• network\n• software\n• applications\n• terminals\n• overall performance\n• a review of how the system is used, with your people"},
+
 	// The engine's alerts.
 	"engine.reminder":            {"⏰ 事件 #{id}（{customer}）{clock}时限将在 {left} 后到期（{due}）。", "⏰ Incident #{id} ({customer}): {clock} due in {left} (at {due})."},
 	"engine.breach":              {"🚨 事件 #{id}（{customer}）{clock}时限已超时 {late}（应于 {due} 前）。", "🚨 Incident #{id} ({customer}): {clock} deadline missed by {late} (due {due})."},

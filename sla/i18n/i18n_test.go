@@ -47,7 +47,7 @@ func sorted(s []string) []string {
 // Every key the code names — error keys and T() keys written as literals —
 // is in the catalog.
 func TestCodeUsesOnlyKnownKeys(t *testing.T) {
-	key := regexp.MustCompile(`"((?:err|reply|notify|status|help|clock|engine|report|level|event)\.[a-z_]+)"`)
+	key := regexp.MustCompile(`"((?:err|reply|notify|status|help|clock|engine|report|level|event|calendar|checklist)\.[a-z_]+)"`)
 	root := filepath.Join("..", "..")
 	filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() && strings.HasPrefix(info.Name(), ".") && path != root {

@@ -163,3 +163,14 @@ CREATE TABLE oncall_overrides (
     CHECK (ends_at > starts_at)
 );
 CREATE INDEX oncall_overrides_end ON oncall_overrides (ends_at);
+
+-- Scheduled posts (announcements, warnings, digests), keyed by job, customer
+-- and period, so that a restart or a second replica never posts one twice.
+CREATE TABLE scheduled_posts (
+    job          TEXT NOT NULL,
+    customer_id  TEXT NOT NULL DEFAULT '',
+    period       TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('posted', 'skipped')),
+    at           TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (job, customer_id, period)
+);
