@@ -106,21 +106,26 @@ func databaseURL(getenv func(string) string) string {
 	return "slakeeper.db"
 }
 
-// openStore connects, migrates and loads the configured directory.
-func openStore(ctx context.Context, getenv func(string) string, cfg *config.Config) (*storage.Store, error) {
+// open loads the configuration, connects to the database, migrates it and
+// loads the configured directory into it.
+func open(ctx context.Context, getenv func(string) string) (*config.Config, *storage.Store, error) {
+	cfg, err := loadConfig(getenv, "")
+	if err != nil {
+		return nil, nil, err
+	}
 	store, err := storage.Open(ctx, databaseURL(getenv))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := store.Migrate(ctx); err != nil {
 		store.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if err := store.SyncDirectory(ctx, cfg.Directory); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("load configuration into the database: %w", err)
+		return nil, nil, fmt.Errorf("load configuration into the database: %w", err)
 	}
-	return store, nil
+	return cfg, store, nil
 }
 
 func newDirectory(cfg *config.Config) *bot.Directory {
@@ -134,11 +139,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv, "")
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, getenv, cfg)
+	cfg, store, err := open(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -173,11 +174,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	if slackToken == "" && tgToken == "" {
 		return errors.New("no chat platform configured: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN, or try `slakeeper console`")
 	}
-	cfg, err := loadConfig(getenv, "")
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, getenv, cfg)
+	cfg, store, err := open(ctx, getenv)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/sla"
@@ -131,18 +132,8 @@ func (h *harness) reply(user, chat, thread, text string) string {
 // reached Slack.
 func (h *harness) posted() []bot.Outbound {
 	h.t.Helper()
-	if _, err := h.engine.RunOnce(context.Background()); err != nil {
-		h.t.Fatal(err)
-	}
-	for {
-		n, err := h.disp.RunOnce(context.Background())
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if n == 0 {
-			return h.slack.take()
-		}
-	}
+	bottest.Deliver(h.t, h.engine, h.disp)
+	return h.slack.take()
 }
 
 func (h *harness) incident(id int64) sla.Incident {

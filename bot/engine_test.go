@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
@@ -338,19 +339,6 @@ func TestTwoEnginesFireOnce(t *testing.T) {
 	}
 }
 
-// waitFor polls until cond holds: it waits for the goroutines under test to
-// do their work, never for a deadline on the clock (which is manual).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 1000; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("gave up waiting for %s", what)
-}
-
 // The engine and the dispatcher as they run in production: woken by the
 // service when it writes, by each other, and by the clock.
 func TestRunLoops(t *testing.T) {
@@ -376,10 +364,10 @@ func TestRunLoops(t *testing.T) {
 		}
 	}
 	h.say("UCLI", "CACME", "", "集群全部宕机了")
-	waitFor(t, "the customer's reply", has("登记为事件 #1"))
+	bottest.Until(t, "the customer's reply", has("登记为事件 #1"))
 	h.clock.Advance(20 * time.Minute)
 	h.engine.Wake()
-	waitFor(t, "the reminder", has("⏰ 事件 #1"))
+	bottest.Until(t, "the reminder", has("⏰ 事件 #1"))
 	cancel()
 	wg.Wait()
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
@@ -176,22 +177,7 @@ func (e *env) click(user, action string, id int64) int {
 }
 
 // deliver fires due timers and drains the outbox into the fake Slack.
-func (e *env) deliver() {
-	e.t.Helper()
-	ctx := context.Background()
-	if _, err := e.engine.RunOnce(ctx); err != nil {
-		e.t.Fatal(err)
-	}
-	for {
-		n, err := e.disp.RunOnce(ctx)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-	}
-}
+func (e *env) deliver() { e.t.Helper(); bottest.Deliver(e.t, e.engine, e.disp) }
 
 func (e *env) incidents() int {
 	list, err := e.store.ListIncidents(context.Background(), storage.IncidentFilter{})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/bot/telegram/faketelegram"
@@ -115,34 +116,10 @@ func (e *env) poll() {
 	e.t.Cleanup(func() { cancel(); <-done })
 }
 
-func (e *env) deliver() {
-	e.t.Helper()
-	ctx := context.Background()
-	if _, err := e.engine.RunOnce(ctx); err != nil {
-		e.t.Fatal(err)
-	}
-	for {
-		n, err := e.disp.RunOnce(ctx)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-	}
-}
+func (e *env) deliver() { e.t.Helper(); bottest.Deliver(e.t, e.engine, e.disp) }
 
 // until waits for the polling goroutine to have handled what the test sent.
-func (e *env) until(what string, cond func() bool) {
-	e.t.Helper()
-	for i := 0; i < 1000; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	e.t.Fatalf("gave up waiting for %s", what)
-}
+func (e *env) until(what string, cond func() bool) { e.t.Helper(); bottest.Until(e.t, what, cond) }
 
 func (e *env) incidents() int {
 	list, err := e.store.ListIncidents(context.Background(), storage.IncidentFilter{})

@@ -1,0 +1,45 @@
+// Package bottest holds helpers for tests that run the runtime: deliver
+// everything due on a manual clock, and wait for goroutines to do their
+// work.
+package bottest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/slakeeper/slakeeper/bot"
+)
+
+// Deliver fires the timers due now and drains the outbox through the
+// dispatcher, as the engine and dispatcher loops would.
+func Deliver(t testing.TB, e *bot.Engine, d *bot.Dispatcher) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := d.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// Until polls until cond holds, for up to ten seconds. It waits for other
+// goroutines to do their work, never for a deadline: clocks in these tests
+// are manual.
+func Until(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s", what)
+}
