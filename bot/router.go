@@ -43,6 +43,8 @@ func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 		lang = person.Lang
 	}
 
+	// Latencies are measured on the wall clock: they are the process's
+	// speed, not a domain time.
 	if commands.IsCommand(in.Text) {
 		start := time.Now()
 		out, err := r.command(ctx, in, now, person, ch, chKnown, lang)
