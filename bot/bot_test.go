@@ -13,7 +13,6 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
-	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
@@ -86,13 +85,7 @@ type harness struct {
 
 func newHarness(t *testing.T, s *storage.Store) *harness {
 	t.Helper()
-	cfg, err := config.Parse("test.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SyncDirectory(context.Background(), cfg.Directory); err != nil {
-		t.Fatal(err)
-	}
+	cfg := bottest.Configure(t, s, testConfig)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := bot.NewManualClock(t0)
 	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})

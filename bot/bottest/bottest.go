@@ -4,11 +4,15 @@
 package bottest
 
 import (
+	"bytes"
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/config"
+	"github.com/slakeeper/slakeeper/storage"
 )
 
 // Deliver fires the timers due now and drains the outbox through the
@@ -42,4 +46,29 @@ func Until(t testing.TB, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("gave up waiting for %s", what)
+}
+
+// Logs is a log destination that tests may read while goroutines write.
+type Logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+
+// String returns everything logged so far.
+func (l *Logs) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// Configure parses a test configuration and loads its directory into the
+// store.
+func Configure(t testing.TB, s *storage.Store, yaml string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SyncDirectory(context.Background(), cfg.Directory); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

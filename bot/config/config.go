@@ -199,6 +199,16 @@ func (v *validator) errf(path, format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf("%s:%d: %s: %s", v.file, line, path, fmt.Sprintf(format, args...)))
 }
 
+// id checks an id's form and that it is not defined twice, and records it.
+func (v *validator) id(path, what, id string, seen map[string]bool) {
+	if !idPattern.MatchString(id) {
+		v.errf(path, "%q is not an id: use lower-case letters, digits, '-', '_' or '.'", id)
+	} else if seen[id] {
+		v.errf(path, "%s %q is defined twice", what, id)
+	}
+	seen[id] = true
+}
+
 func (v *validator) lang(path, s string, def sla.Lang) sla.Lang {
 	if s == "" {
 		return def
@@ -239,12 +249,7 @@ func (v *validator) validate(c *Config) {
 	customers := map[string]bool{}
 	for i, cu := range c.Customers {
 		p := fmt.Sprintf("customers[%d]", i)
-		if !idPattern.MatchString(cu.ID) {
-			v.errf(p+".id", "%q is not an id: use lower-case letters, digits, '-', '_' or '.'", cu.ID)
-		} else if customers[cu.ID] {
-			v.errf(p+".id", "customer %q is defined twice", cu.ID)
-		}
-		customers[cu.ID] = true
+		v.id(p+".id", "customer", cu.ID, customers)
 		name := cu.Name
 		if name == "" {
 			name = cu.ID
@@ -265,12 +270,7 @@ func (v *validator) validate(c *Config) {
 	ids := map[string]string{}
 	for i, pe := range c.People {
 		p := fmt.Sprintf("people[%d]", i)
-		if !idPattern.MatchString(pe.ID) {
-			v.errf(p+".id", "%q is not an id: use lower-case letters, digits, '-', '_' or '.'", pe.ID)
-		} else if people[pe.ID] {
-			v.errf(p+".id", "person %q is defined twice", pe.ID)
-		}
-		people[pe.ID] = true
+		v.id(p+".id", "person", pe.ID, people)
 		role := sla.Role(strings.ToLower(pe.Role))
 		if !role.Valid() {
 			v.errf(p+".role", "%q is not a role: use customer, engineer, lead, manager or admin", pe.Role)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
-	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
 	"github.com/slakeeper/slakeeper/sla"
@@ -60,34 +59,17 @@ type env struct {
 	disp   *bot.Dispatcher
 	svc    *bot.Service
 	ad     *slack.Adapter
-	logs   *bytes.Buffer
+	logs   *bottest.Logs
 	seq    int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
 }
 
 func newEnv(t *testing.T, appTok string) *env {
 	t.Helper()
 	s := storagetest.Postgres(t)
-	cfg, err := config.Parse("test.yaml", []byte(cfgYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SyncDirectory(context.Background(), cfg.Directory); err != nil {
-		t.Fatal(err)
-	}
+	cfg := bottest.Configure(t, s, cfgYAML)
 	fake := fakeslack.New(botToken, appToken, "CACME", "CENG", "CMGR")
 	t.Cleanup(fake.Close)
-	logs := &syncBuffer{}
+	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := bot.NewManualClock(t0)
 	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
@@ -103,11 +85,9 @@ func newEnv(t *testing.T, appTok string) *env {
 	ad.Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: s, slack: fake, http: srv, clock: clock, svc: svc, ad: ad, logs: &logs.Buffer,
+	e := &env{t: t, store: s, slack: fake, http: srv, clock: clock, svc: svc, ad: ad, logs: logs,
 		engine: bot.NewEngine(svc, clock, log), disp: bot.NewDispatcher(s, map[string]bot.Sender{bot.PlatformSlack: ad}, clock, log)}
 	t.Cleanup(func() {
-		logs.mu.Lock()
-		defer logs.mu.Unlock()
 		for _, secretText := range []string{botToken, appToken, secret} {
 			if strings.Contains(logs.String(), secretText) {
 				t.Errorf("a secret reached the logs")

@@ -8,13 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
-	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/bot/telegram/faketelegram"
 	"github.com/slakeeper/slakeeper/commands"
@@ -49,18 +47,6 @@ oncall:
 
 var t0 = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 type env struct {
 	t      *testing.T
 	store  *storage.Store
@@ -71,23 +57,17 @@ type env struct {
 	router *bot.Router
 	dir    *bot.Directory
 	ad     *telegram.Adapter
-	logs   *syncBuffer
+	logs   *bottest.Logs
 	log    *slog.Logger
 }
 
 func newEnv(t *testing.T, secret string) *env {
 	t.Helper()
 	s := storagetest.Postgres(t)
-	cfg, err := config.Parse("test.yaml", []byte(cfgYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SyncDirectory(context.Background(), cfg.Directory); err != nil {
-		t.Fatal(err)
-	}
+	cfg := bottest.Configure(t, s, cfgYAML)
 	fake := faketelegram.New(token, acmeGroup, engGroup, mgrGroup)
 	t.Cleanup(fake.Close)
-	logs := &syncBuffer{}
+	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := bot.NewManualClock(t0)
 	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
