@@ -38,7 +38,7 @@ func (a *Announcer) Tick(ctx context.Context) (int, error) {
 	}
 	posted := 0
 	for _, cu := range a.Svc.Dir.Customers() {
-		for _, p := range a.Calendar.Posts(cu, now, lookback) {
+		for _, p := range a.Calendar.Posts(cu, now, lookback, nil) {
 			stale := !now.Before(p.Stale)
 			status := "posted"
 			if stale {

@@ -63,6 +63,7 @@ type Incident struct {
 	Status         Status
 	Title          string
 	Reason         string // why the classifier (or a person) chose the severity
+	Area           Area   // what part of the platform it is about, from the title
 	ReportedAt     time.Time
 	ReportedBy     string // person id; empty for an unknown customer user
 	ReporterName   string
@@ -141,6 +142,7 @@ func NewIncident(customerID string, sev Severity, title, reason string, reporter
 		Status:       StatusOpen,
 		Title:        title,
 		Reason:       reason,
+		Area:         ProblemArea(title),
 		ReportedAt:   now,
 		ReportedBy:   reporter.ID,
 		ReporterName: reporter.Name,

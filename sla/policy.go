@@ -24,6 +24,11 @@ type Policy struct {
 	// FollowUp is the weekly follow-up of unsolved problems (C6) and the
 	// daily reminder for a missing service report (C5).
 	FollowUp FollowUpPolicy
+
+	// Critical is the ladder (ReminderBefore, LeadAfter, ManagerAfter,
+	// RepeatEvery) for incidents reported in a critical business period
+	// (C11); its other fields are ignored.
+	Critical PolicyOverride
 }
 
 // FollowUpPolicy says when unsolved incidents are chased.
@@ -55,6 +60,7 @@ func DefaultPolicy() Policy {
 		RepeatEvery:          30 * time.Minute,
 		FollowUp: FollowUpPolicy{Weekday: time.Friday, At: 10 * time.Hour, After: 7 * 24 * time.Hour,
 			AnswerWithin: 24 * time.Hour, ReportEvery: 24 * time.Hour},
+		Critical: DefaultCriticalLadder,
 	}
 }
 
@@ -112,6 +118,9 @@ func (p Policy) Validate() error {
 	}
 	if p.ReminderBefore < 0 || p.LeadAfter <= 0 || p.ManagerAfter < p.LeadAfter || p.RepeatEvery <= 0 {
 		return Errorf(EINVALID, "policy.ladder", nil, "the escalation ladder needs lead_after > 0, manager_after >= lead_after and repeat_every > 0")
+	}
+	if c := p.During([]CriticalWindow{{End: time.Unix(1, 0)}}, time.Unix(0, 0)); c.LeadAfter <= 0 || c.ManagerAfter < c.LeadAfter || c.RepeatEvery <= 0 {
+		return Errorf(EINVALID, "policy.ladder", nil, "the critical ladder needs lead_after > 0, manager_after >= lead_after and repeat_every > 0")
 	}
 	f := p.FollowUp
 	if f.At < 0 || f.At >= 24*time.Hour || f.After <= 0 || f.AnswerWithin <= 0 || f.ReportEvery <= 0 {

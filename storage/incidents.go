@@ -11,7 +11,7 @@ import (
 	"github.com/slakeeper/slakeeper/sla"
 )
 
-const incidentCols = `id, customer_id, severity, status, title, reason, reported_at, reported_by, reporter_name, assignee_id,
+const incidentCols = `id, customer_id, severity, status, title, reason, area, reported_at, reported_by, reporter_name, assignee_id,
 	ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at, onsite_met_at, restored_at, restore_summary,
 	closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version`
 
@@ -22,6 +22,7 @@ type incidentRow struct {
 	Status         string         `db:"status"`
 	Title          string         `db:"title"`
 	Reason         string         `db:"reason"`
+	Area           string         `db:"area"`
 	ReportedAt     time.Time      `db:"reported_at"`
 	ReportedBy     sql.NullString `db:"reported_by"`
 	ReporterName   string         `db:"reporter_name"`
@@ -46,7 +47,7 @@ type incidentRow struct {
 func (r incidentRow) incident() sla.Incident {
 	return sla.Incident{
 		ID: r.ID, CustomerID: r.CustomerID, Severity: sla.Severity(r.Severity), Status: sla.Status(r.Status),
-		Title: r.Title, Reason: r.Reason, ReportedAt: r.ReportedAt.UTC(), ReportedBy: r.ReportedBy.String,
+		Title: r.Title, Reason: r.Reason, Area: sla.Area(r.Area), ReportedAt: r.ReportedAt.UTC(), ReportedBy: r.ReportedBy.String,
 		ReporterName: r.ReporterName, AssigneeID: r.AssigneeID.String,
 		Deadlines: sla.Deadlines{Ack: r.AckDue.UTC(), Onsite: fromNull(r.OnsiteDue), Restore: r.RestoreDue.UTC()},
 		AckedAt:   fromNull(r.AckedAt), AckedBy: r.AckedBy.String, OnsiteAt: fromNull(r.OnsiteAt),
@@ -88,11 +89,11 @@ func (tx *Tx) IncidentForUpdate(ctx context.Context, id int64) (sla.Incident, er
 
 // InsertIncident stores a new incident and sets its ID.
 func (tx *Tx) InsertIncident(ctx context.Context, inc *sla.Incident) error {
-	err := tx.tx.GetContext(ctx, &inc.ID, tx.tx.Rebind(`INSERT INTO incidents (customer_id, severity, status, title, reason,
+	err := tx.tx.GetContext(ctx, &inc.ID, tx.tx.Rebind(`INSERT INTO incidents (customer_id, severity, status, title, reason, area,
 		reported_at, reported_by, reporter_name, assignee_id, ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at,
 		onsite_met_at, restored_at, restore_summary, closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		inc.CustomerID, string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, ts(inc.ReportedAt),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		inc.CustomerID, string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, string(inc.Area), ts(inc.ReportedAt),
 		nullStr(inc.ReportedBy), inc.ReporterName, nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack), ts(inc.Deadlines.Onsite),
 		ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt), ts(inc.OnsiteMetAt),
 		ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), ts(inc.LastPingAt), ts(inc.LastFollowUpAt),
@@ -106,12 +107,12 @@ func (tx *Tx) InsertIncident(ctx context.Context, inc *sla.Incident) error {
 // UpdateIncident writes inc back if the stored version is still prevVersion;
 // otherwise someone else changed it meanwhile and the result is ECONFLICT.
 func (tx *Tx) UpdateIncident(ctx context.Context, inc sla.Incident, prevVersion int) error {
-	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE incidents SET severity = ?, status = ?, title = ?, reason = ?,
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE incidents SET severity = ?, status = ?, title = ?, reason = ?, area = ?,
 		assignee_id = ?, ack_due = ?, onsite_due = ?, restore_due = ?, acked_at = ?, acked_by = ?, onsite_at = ?,
 		onsite_met_at = ?, restored_at = ?, restore_summary = ?, closed_at = ?, reopened_at = ?, last_ping_at = ?,
 		last_followup_at = ?, report_filed_at = ?, version = ?
 		WHERE id = ? AND version = ?`),
-		string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack),
+		string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, string(inc.Area), nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack),
 		ts(inc.Deadlines.Onsite), ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt),
 		ts(inc.OnsiteMetAt), ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), ts(inc.LastPingAt),
 		ts(inc.LastFollowUpAt), ts(inc.ReportFiledAt), inc.Version, inc.ID, prevVersion)

@@ -1,0 +1,88 @@
+package sla
+
+import "time"
+
+// Stats are the service statistics of a period (C8): incidents reported in
+// [From, To), of one customer or (CustomerID "") of all, evaluated at Now.
+type Stats struct {
+	CustomerID string
+	From, To   time.Time
+	Now        time.Time
+
+	Incidents  int
+	BySeverity map[Severity]int
+	// MTTA is the time from report to acknowledgement, MTTR from report to
+	// restoration, over the incidents that got there.
+	MTTA, MTTR Percentiles
+	// Compliance per clock: ack, onsite (core), and restore per severity.
+	Compliance []Compliance
+	// Breaches are the missed clocks of the period's incidents, latest first
+	// by lateness; BreachCount counts all of them.
+	Breaches    []BreachLine
+	BreachCount int
+	// OpenFollowUps are the unsolved problems (not closed) reported before
+	// To, oldest first; OpenCount counts all of them.
+	OpenFollowUps []OpenItem
+	OpenCount     int
+	// Areas are the most frequent problem areas, most frequent first.
+	Areas []AreaCount
+}
+
+// Percentiles of durations, nearest-rank: the median is the value at rank
+// ceil(0.5 n) of the sorted values, p90 at rank ceil(0.9 n).
+type Percentiles struct {
+	N           int
+	Median, P90 time.Duration
+}
+
+// Compliance counts how often a clock was met in time.
+type Compliance struct {
+	Clock    Clock
+	Severity Severity // for the restore clock; "" for ack and onsite
+	Met      int      // met by the deadline
+	Missed   int      // met late, or not met and past the deadline at Now
+	Pending  int      // not met, deadline still ahead at Now
+}
+
+// Percent is the share of decided clocks met in time, 0-100; ok is false
+// when no clock was decided yet.
+func (c Compliance) Percent() (pct float64, ok bool) {
+	if c.Met+c.Missed == 0 {
+		return 0, false
+	}
+	return 100 * float64(c.Met) / float64(c.Met+c.Missed), true
+}
+
+// BreachLine is one missed clock and how late it was (or is, while open).
+type BreachLine struct {
+	IncidentID int64
+	CustomerID string
+	Clock      Clock
+	Due        time.Time
+	Lateness   time.Duration
+	Open       bool // still not met at Now
+}
+
+// OpenItem is an unsolved incident.
+type OpenItem struct {
+	IncidentID int64
+	CustomerID string
+	Severity   Severity
+	Status     Status
+	Title      string
+	ReportedAt time.Time
+}
+
+// AreaCount is how many incidents were about an area.
+type AreaCount struct {
+	Area Area
+	N    int
+}
+
+// Upcoming is a deadline or follow-up coming soon, for the daily digest.
+type Upcoming struct {
+	IncidentID int64
+	CustomerID string
+	Clock      Clock // ack, onsite, restore or followup
+	Due        time.Time
+}
