@@ -7,6 +7,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
 	"github.com/slakeeper/slakeeper/storage"
@@ -14,18 +15,29 @@ import (
 
 // Announcer makes the contract's scheduled posts: inspection and health
 // check notices in the customer channels a week ahead and on the day, with
-// their checklists, and warranty warnings to the managers. Each post is
-// keyed (job, customer, period) in storage in the same transaction as its
-// messages, so a restart or a second replica never posts it twice; a post
-// missed during downtime is made on the next tick if it is still useful,
-// and recorded as skipped (with a log line) if it is stale.
+// their checklists; daily reminders to the engineers until an occasion's
+// report is filed; revisit reminders; the start of critical business
+// periods with who is on site; warranty warnings and the daily, weekly and
+// quarterly digests to the managers. Each post is keyed (job, customer,
+// period) in storage in the same transaction as its messages, so a restart
+// or a second replica never posts it twice; a post missed during downtime
+// is made on the next tick if it is still useful, and recorded as skipped
+// (with a log line) if it is stale.
 type Announcer struct {
-	Svc      *Service
+	Svc *Service
+	// Calendar, if set, replaces the directory's calendar.
 	Calendar sla.Calendar
 	Clock    Clock
 	Log      *slog.Logger
 	// Lookback is how far back a tick looks for missed posts; default 31 days.
 	Lookback time.Duration
+}
+
+func (a *Announcer) calendar() sla.Calendar {
+	if a.Calendar.At == 0 && a.Calendar.InspectionDay == 0 {
+		return a.Svc.Dir.Calendar
+	}
+	return a.Calendar
 }
 
 // Tick makes every post due now that was not made yet, and returns how many
@@ -36,31 +48,72 @@ func (a *Announcer) Tick(ctx context.Context) (int, error) {
 	if lookback == 0 {
 		lookback = 31 * 24 * time.Hour
 	}
+	cal := a.calendar()
 	posted := 0
-	for _, cu := range a.Svc.Dir.Customers() {
-		for _, p := range a.Calendar.Posts(cu, now, lookback, nil) {
-			stale := !now.Before(p.Stale)
-			status := "posted"
-			if stale {
-				status = "skipped"
+	post := func(p sla.Post, msgs func() ([]storage.Outgoing, error)) error {
+		stale := !now.Before(p.Stale)
+		status := "posted"
+		if stale {
+			status = "skipped"
+		}
+		// The messages are rendered outside the transaction (SQLite has one
+		// connection), and only for a post not made yet; the claim inside
+		// the transaction settles any race.
+		if made, err := a.Svc.Store.PostMade(ctx, p.Job, p.CustomerID, p.Period); err != nil || made {
+			return err
+		}
+		var out []storage.Outgoing
+		if !stale {
+			var err error
+			if out, err = msgs(); err != nil {
+				return err
 			}
-			var fresh bool
-			err := a.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
-				var err error
-				if fresh, err = tx.ClaimPost(ctx, p.Job, p.CustomerID, p.Period, status, now); err != nil || !fresh || stale {
-					return err
-				}
-				return tx.Enqueue(ctx, now, a.messages(cu, p)...)
-			})
-			if err != nil {
+		}
+		var fresh bool
+		err := a.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
+			var err error
+			if fresh, err = tx.ClaimPost(ctx, p.Job, p.CustomerID, p.Period, status, now); err != nil || !fresh {
+				return err
+			}
+			return tx.Enqueue(ctx, now, out...)
+		})
+		switch {
+		case err != nil:
+			return err
+		case fresh && stale:
+			a.Log.Info("scheduled post skipped: stale after downtime", "job", p.Job, "customer", p.CustomerID, "period", p.Period)
+		case fresh:
+			posted++
+		}
+		return nil
+	}
+	for _, cu := range a.Svc.Dir.Customers() {
+		done, err := a.done(ctx, cal, cu, now)
+		if err != nil {
+			return posted, err
+		}
+		for _, p := range cal.Posts(cu, now, lookback, done) {
+			if err := post(p, func() ([]storage.Outgoing, error) { return a.messages(ctx, cu, p, now) }); err != nil {
 				return posted, err
 			}
-			switch {
-			case fresh && stale:
-				a.Log.Info("scheduled post skipped: stale after downtime", "job", p.Job, "customer", p.CustomerID, "period", p.Period)
-			case fresh:
-				posted++
-			}
+		}
+	}
+	windows, err := a.Svc.CriticalWindows(ctx, "", now)
+	if err != nil {
+		return posted, err
+	}
+	for _, w := range windows {
+		if now.Before(w.Start) {
+			continue
+		}
+		p := sla.Post{Job: "critical", CustomerID: w.CustomerID, Period: w.Key(), Due: w.Start, Stale: w.End}
+		if err := post(p, func() ([]storage.Outgoing, error) { return a.critical(w), nil }); err != nil {
+			return posted, err
+		}
+	}
+	for _, p := range cal.Digests(now, lookback) {
+		if err := post(p, func() ([]storage.Outgoing, error) { return a.digest(ctx, cal, p, now) }); err != nil {
+			return posted, err
 		}
 	}
 	if posted > 0 {
@@ -69,27 +122,140 @@ func (a *Announcer) Tick(ctx context.Context) (int, error) {
 	return posted, nil
 }
 
-func (a *Announcer) messages(cu sla.Customer, p sla.Post) []storage.Outgoing {
-	var out []storage.Outgoing
-	msg := func(ch storage.Channel, text string) storage.Outgoing {
-		return storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: "announcement", Body: text}
+// done reports which occasion reports and revisits a customer has on file.
+func (a *Announcer) done(ctx context.Context, cal sla.Calendar, cu sla.Customer, now time.Time) (sla.Done, error) {
+	reports, err := a.Svc.Store.ServiceReports(ctx, cu.ID)
+	if err != nil {
+		return nil, err
 	}
+	notes, err := a.Svc.Store.CustomerNotes(ctx, cu.ID, now.AddDate(-1, 0, 0))
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, r := range reports {
+		have[r.Kind+"/"+r.Period] = true
+	}
+	for _, n := range notes {
+		_, _, period := cal.RevisitPeriod(n.At)
+		have[sla.Revisit+"/"+period] = true
+	}
+	return func(kind, period string) bool { return have[kind+"/"+period] }, nil
+}
+
+func announcement(ch storage.Channel, kind, text string) storage.Outgoing {
+	return storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: kind, Body: text}
+}
+
+// engineer is who is reminded of a customer's revisits and reports: the
+// account's engineer, or whoever is on call.
+func (a *Announcer) engineer(ctx context.Context, cu sla.Customer, now time.Time) []string {
+	if cu.Engineer != "" {
+		return []string{cu.Engineer}
+	}
+	if cur, _, err := a.Svc.OnCall(ctx, now); err == nil && cur.PersonID != "" {
+		return []string{cur.PersonID}
+	}
+	return nil
+}
+
+func (a *Announcer) messages(ctx context.Context, cu sla.Customer, p sla.Post, now time.Time) ([]storage.Outgoing, error) {
+	var out []storage.Outgoing
 	switch p.Kind {
 	case sla.PostWarranty:
 		for _, ch := range a.Svc.Dir.Channels(storage.ChannelManagers, "") {
 			l := a.Svc.channelLang(ch)
-			out = append(out, msg(ch, i18n.T(l, "calendar.warranty", map[string]any{"customer": cu.Name,
+			out = append(out, announcement(ch, "announcement", i18n.T(l, "calendar.warranty", map[string]any{"customer": cu.Name,
 				"end": p.Period, "days": p.DaysLeft})))
+		}
+	case sla.PostReport, sla.PostRevisit:
+		who := a.engineer(ctx, cu, now)
+		for _, ch := range a.Svc.Dir.Channels(storage.ChannelEngineering, "") {
+			l := a.Svc.channelLang(ch)
+			var text string
+			if p.Kind == sla.PostReport {
+				text = i18n.T(l, "calendar.report_due", map[string]any{"customer": cu.Name, "id": cu.ID, "kind": string(p.Occasion.Kind),
+					"occasion": i18n.T(l, "occasion."+string(p.Occasion.Kind), nil), "period": p.Occasion.Period,
+					"day": p.Occasion.Day.Format("2006-01-02"), "days": p.DaysLeft})
+			} else {
+				text = i18n.T(l, "calendar."+p.Job, map[string]any{"customer": cu.Name, "id": cu.ID, "period": p.Period})
+			}
+			m := announcement(ch, "reminder", text)
+			m.Mentions = who
+			out = append(out, m)
 		}
 	default:
 		for _, ch := range a.Svc.Dir.Channels(storage.ChannelCustomer, cu.ID) {
 			l := a.Svc.channelLang(ch)
 			kind := string(p.Occasion.Kind)
-			out = append(out, msg(ch, i18n.T(l, "calendar."+kind+"."+string(p.Kind), map[string]any{"customer": cu.Name,
+			out = append(out, announcement(ch, "announcement", i18n.T(l, "calendar."+kind+"."+string(p.Kind), map[string]any{"customer": cu.Name,
 				"period": p.Occasion.Period, "day": p.Occasion.Day.Format("2006-01-02")})+"\n"+i18n.T(l, "checklist."+kind, nil)))
 		}
 	}
+	return out, nil
+}
+
+// critical tells the customer and the engineers that a critical business
+// period has begun, and who is on site.
+func (a *Announcer) critical(w sla.CriticalWindow) []storage.Outgoing {
+	h := commands.Handler{Svc: a.Svc}
+	var out []storage.Outgoing
+	chans := append(a.Svc.Dir.Channels(storage.ChannelCustomer, w.CustomerID), a.Svc.Dir.Channels(storage.ChannelEngineering, "")...)
+	for _, ch := range chans {
+		m := announcement(ch, "announcement", i18n.T(a.Svc.channelLang(ch), "calendar.critical", h.WindowParams(a.Svc.channelLang(ch), w)))
+		if ch.Kind == storage.ChannelEngineering {
+			m.Mentions = w.Onsite
+		}
+		out = append(out, m)
+	}
 	return out
+}
+
+// digest renders a digest for each managers' channel, in its language; the
+// quarterly report comes with its chart and CSV.
+func (a *Announcer) digest(ctx context.Context, cal sla.Calendar, p sla.Post, now time.Time) ([]storage.Outgoing, error) {
+	var out []storage.Outgoing
+	name := commands.Namer(func(id string) string {
+		if c, ok := a.Svc.Dir.Customer(id); ok {
+			return c.Name
+		}
+		return id
+	})
+	var files []commands.File
+	for i, ch := range a.Svc.Dir.Channels(storage.ChannelManagers, "") {
+		f := a.Svc.Format(a.Svc.channelLang(ch))
+		var text string
+		switch p.Digest {
+		case sla.DigestDaily:
+			d, err := a.Svc.DailyDigest(ctx, "", p.To)
+			if err != nil {
+				return nil, err
+			}
+			text = commands.DailyText(f, d, name)
+		case sla.DigestWeekly:
+			st, err := a.Svc.Stats(ctx, "", p.From, p.To, now)
+			if err != nil {
+				return nil, err
+			}
+			text = commands.StatsText(f, i18n.T(f.Lang, "digest.title.weekly", nil), st, name)
+		case sla.DigestQuarter:
+			report, fs, err := commands.QuarterReport(ctx, a.Svc, f, p.Period, p.From, p.To, now, "", name)
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				files = fs
+			}
+			text = report + "\n" + i18n.T(f.Lang, "digest.files", nil)
+		}
+		out = append(out, announcement(ch, "digest", text))
+		msgs, err := fileMessages(ch.Platform, ch.ChatID, "", "", files)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+	return out, nil
 }
 
 // Schedule runs jobs on robfig/cron in an explicit zone, each with a

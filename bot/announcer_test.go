@@ -16,19 +16,21 @@ import (
 )
 
 // A customer's year, day by day: acceptance on 2026-03-01, four quarterly
-// inspections announced a week ahead and on the day, the August and
-// December health checks, the warranty warnings 30 and 7 days before the
-// end, and the next August's health check after the warranty ended. A
-// restart (a new announcer) posts nothing twice; a post missed while the
-// bot was down is made if still useful and skipped if stale.
+// inspections announced a week ahead and on the day and their reports
+// asked for daily until the engineer files them, the August and December
+// health checks likewise, the quarterly revisits (one recorded late, so it
+// is asked for again), the warranty warnings 30 and 7 days before the end,
+// and the next August's health check after the warranty ended. A restart
+// (a new announcer) posts nothing twice; a post missed while the bot was
+// down is made if still useful and skipped if stale. The managers' digests
+// have their own test.
 func TestContractYear(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		h := newHarness(t, s)
 		sh, _ := time.LoadLocation("Asia/Shanghai")
 		logs := &strings.Builder{}
 		newAnnouncer := func() *bot.Announcer {
-			return &bot.Announcer{Svc: h.router.Svc, Calendar: sla.DefaultCalendar(sh), Clock: h.clock,
-				Log: slog.New(slog.NewTextHandler(logs, nil))}
+			return &bot.Announcer{Svc: h.router.Svc, Clock: h.clock, Log: slog.New(slog.NewTextHandler(logs, nil))}
 		}
 		a := newAnnouncer()
 		ctx := context.Background()
@@ -55,35 +57,93 @@ func TestContractYear(t *testing.T) {
 					t.Fatalf("the restart posted %d again on %s", n, day.Format("2006-01-02"))
 				}
 			}
+			var posted []bot.Outbound
+			for _, m := range h.posted() {
+				posted = append(posted, m)
+				first, _, _ := strings.Cut(m.Text, "\n")
+				if m.ChatID == "CMGR" && (strings.HasPrefix(first, "🗞") || strings.HasPrefix(first, "📊") || m.Kind == bot.KindFile) {
+					continue // the digests
+				}
+				got = append(got, fmt.Sprintf("%s %s %s", h.clock.Now().In(sh).Format("2006-01-02"), m.ChatID, first))
+			}
+			// The engineer files each report two days after the occasion, and
+			// records each revisit the day it is asked for, except July's.
+			for _, m := range posted {
+				switch {
+				case strings.Contains(m.Text, "（已过 2 天）") && strings.Contains(m.Text, "/report inspection"):
+					expect(t, h.reply("UENGWANG", "CENG", "", "/report inspection acme 各模块运行正常，已清理日志，备份切换正常。"), "已存档")
+				case strings.Contains(m.Text, "（已过 2 天）") && strings.Contains(m.Text, "/report healthcheck"):
+					expect(t, h.reply("UENGWANG", "CENG", "", "/report 健康检查 acme 系统整体性能良好。"), "已存档")
+				case strings.HasPrefix(m.Text, "☎️") && !(day.Month() == time.July && day.Year() == 2026):
+					expect(t, h.reply("UENGWANG", "CENG", "", "/note acme 客户反馈系统运行稳定"), "已记录对 星辰数据 的回访")
+				}
+			}
 			for _, m := range h.posted() {
 				first, _, _ := strings.Cut(m.Text, "\n")
 				got = append(got, fmt.Sprintf("%s %s %s", h.clock.Now().In(sh).Format("2006-01-02"), m.ChatID, first))
 			}
 		}
 		want := []string{
+			"2026-04-15 CENG ☎️ 回访提醒：请询问 星辰数据 系统使用情况，并用 /note acme <回访记录> 记录。",
 			// 2026Q2: the week-ahead notice fell in the downtime and was stale by then.
 			"2026-05-16 CACME 📅 星辰数据：今天（2026-05-16）进行本季度（2026Q2）巡检，检查内容：",
+			"2026-05-17 CENG 📝 星辰数据：季度巡检（2026Q2，2026-05-16）的评估报告尚未提交（已过 1 天）。请用 /report inspection acme <报告内容> 提交。",
+			"2026-05-18 CENG 📝 星辰数据：季度巡检（2026Q2，2026-05-16）的评估报告尚未提交（已过 2 天）。请用 /report inspection acme <报告内容> 提交。",
+			"2026-05-18 CACME 📋 季度巡检评估报告（2026Q2，2026-05-16）",
+			"2026-07-15 CENG ☎️ 回访提醒：请询问 星辰数据 系统使用情况，并用 /note acme <回访记录> 记录。",
 			"2026-08-08 CACME 📅 星辰数据：本季度（2026Q3）巡检定于 2026-08-15 进行，届时将检查：",
 			"2026-08-08 CACME 🩺 星辰数据：系统健康检查定于 2026-08-15 进行，内容：",
 			"2026-08-15 CACME 📅 星辰数据：今天（2026-08-15）进行本季度（2026Q3）巡检，检查内容：",
 			"2026-08-15 CACME 🩺 星辰数据：今天（2026-08-15）进行系统健康检查，内容：",
+			"2026-08-15 CENG ☎️ 本期（2026-07）尚未记录对 星辰数据 的回访，请尽快回访并用 /note acme <回访记录> 记录。",
+			"2026-08-16 CENG 📝 星辰数据：季度巡检（2026Q3，2026-08-15）的评估报告尚未提交（已过 1 天）。请用 /report inspection acme <报告内容> 提交。",
+			"2026-08-16 CENG 📝 星辰数据：健康检查（2026-08，2026-08-15）的评估报告尚未提交（已过 1 天）。请用 /report healthcheck acme <报告内容> 提交。",
+			"2026-08-17 CENG 📝 星辰数据：季度巡检（2026Q3，2026-08-15）的评估报告尚未提交（已过 2 天）。请用 /report inspection acme <报告内容> 提交。",
+			"2026-08-17 CENG 📝 星辰数据：健康检查（2026-08，2026-08-15）的评估报告尚未提交（已过 2 天）。请用 /report healthcheck acme <报告内容> 提交。",
+			"2026-08-17 CACME 📋 季度巡检评估报告（2026Q3，2026-08-15）",
+			"2026-08-17 CACME 📋 健康检查评估报告（2026-08，2026-08-15）",
+			"2026-10-15 CENG ☎️ 回访提醒：请询问 星辰数据 系统使用情况，并用 /note acme <回访记录> 记录。",
 			"2026-11-08 CACME 📅 星辰数据：本季度（2026Q4）巡检定于 2026-11-15 进行，届时将检查：",
 			"2026-11-15 CACME 📅 星辰数据：今天（2026-11-15）进行本季度（2026Q4）巡检，检查内容：",
+			"2026-11-16 CENG 📝 星辰数据：季度巡检（2026Q4，2026-11-15）的评估报告尚未提交（已过 1 天）。请用 /report inspection acme <报告内容> 提交。",
+			"2026-11-17 CENG 📝 星辰数据：季度巡检（2026Q4，2026-11-15）的评估报告尚未提交（已过 2 天）。请用 /report inspection acme <报告内容> 提交。",
+			"2026-11-17 CACME 📋 季度巡检评估报告（2026Q4，2026-11-15）",
 			"2026-12-08 CACME 🩺 星辰数据：系统健康检查定于 2026-12-15 进行，内容：",
 			"2026-12-15 CACME 🩺 星辰数据：今天（2026-12-15）进行系统健康检查，内容：",
+			"2026-12-16 CENG 📝 星辰数据：健康检查（2026-12，2026-12-15）的评估报告尚未提交（已过 1 天）。请用 /report healthcheck acme <报告内容> 提交。",
+			"2026-12-17 CENG 📝 星辰数据：健康检查（2026-12，2026-12-15）的评估报告尚未提交（已过 2 天）。请用 /report healthcheck acme <报告内容> 提交。",
+			"2026-12-17 CACME 📋 健康检查评估报告（2026-12，2026-12-15）",
+			"2027-01-15 CENG ☎️ 回访提醒：请询问 星辰数据 系统使用情况，并用 /note acme <回访记录> 记录。",
 			"2027-01-30 CMGR ⏳ 星辰数据 的免费维护期将于 2027-03-01 结束（还有 30 天）。季度巡检随之停止，健康检查继续。",
 			"2027-02-08 CACME 📅 星辰数据：本季度（2027Q1）巡检定于 2027-02-15 进行，届时将检查：",
 			"2027-02-15 CACME 📅 星辰数据：今天（2027-02-15）进行本季度（2027Q1）巡检，检查内容：",
+			"2027-02-16 CENG 📝 星辰数据：季度巡检（2027Q1，2027-02-15）的评估报告尚未提交（已过 1 天）。请用 /report inspection acme <报告内容> 提交。",
+			"2027-02-17 CENG 📝 星辰数据：季度巡检（2027Q1，2027-02-15）的评估报告尚未提交（已过 2 天）。请用 /report inspection acme <报告内容> 提交。",
+			"2027-02-17 CACME 📋 季度巡检评估报告（2027Q1，2027-02-15）",
 			"2027-02-22 CMGR ⏳ 星辰数据 的免费维护期将于 2027-03-01 结束（还有 7 天）。季度巡检随之停止，健康检查继续。",
-			// After the warranty: no inspection in 2027Q2 or Q3, but the health check goes on.
+			// After the warranty: no inspection in 2027Q2 or Q3, but the
+			// health checks and the revisits go on.
+			"2027-04-15 CENG ☎️ 回访提醒：请询问 星辰数据 系统使用情况，并用 /note acme <回访记录> 记录。",
+			"2027-07-15 CENG ☎️ 回访提醒：请询问 星辰数据 系统使用情况，并用 /note acme <回访记录> 记录。",
 			"2027-08-08 CACME 🩺 星辰数据：系统健康检查定于 2027-08-15 进行，内容：",
 			"2027-08-15 CACME 🩺 星辰数据：今天（2027-08-15）进行系统健康检查，内容：",
+			"2027-08-16 CENG 📝 星辰数据：健康检查（2027-08，2027-08-15）的评估报告尚未提交（已过 1 天）。请用 /report healthcheck acme <报告内容> 提交。",
+			"2027-08-17 CENG 📝 星辰数据：健康检查（2027-08，2027-08-15）的评估报告尚未提交（已过 2 天）。请用 /report healthcheck acme <报告内容> 提交。",
+			"2027-08-17 CACME 📋 健康检查评估报告（2027-08，2027-08-15）",
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("the year's posts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 		if !strings.Contains(logs.String(), "job=inspection-ahead customer=acme period=2026Q2") {
 			t.Fatalf("the stale post was not logged:\n%s", logs.String())
+		}
+		// Every report is kept, and the status shows the warranty over.
+		st := h.reply("UENGWANG", "CENG", "", "/status acme")
+		for _, want := range []string{"免费维护期已于 2027-03-01 结束", "最近的健康检查报告：2027-08", "最近的季度巡检报告：2027Q1", "下一次健康检查：2027-12-15"} {
+			expect(t, st, want)
+		}
+		if strings.Contains(st, "下一次季度巡检") || strings.Contains(st, "尚未提交") {
+			t.Errorf("status after the warranty:\n%s", st)
 		}
 	})
 }
@@ -94,10 +154,18 @@ func TestInspectionChecklist(t *testing.T) {
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	a := &bot.Announcer{Svc: h.router.Svc, Calendar: sla.DefaultCalendar(sh), Clock: h.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	h.clock.Advance(time.Date(2026, 8, 15, 9, 0, 0, 0, sh).Sub(h.clock.Now()))
-	if n, err := a.Tick(context.Background()); err != nil || n != 2 {
-		t.Fatalf("posted %d, %v", n, err)
+	if _, err := a.Tick(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	out := h.posted()
+	var out []bot.Outbound
+	for _, m := range h.posted() {
+		if m.ChatID == "CACME" {
+			out = append(out, m)
+		}
+	}
+	if len(out) != 2 {
+		t.Fatalf("%d posts to the customer", len(out))
+	}
 	for _, want := range []string{"备份切换测试", "电源与机房环境", "文件系统清理", "补丁情况", "日志与错误记录"} {
 		expect(t, out[0].Text, want)
 	}

@@ -29,6 +29,12 @@ type Settings struct {
 	DefaultLang sla.Lang   // for people and channels that set none
 	BasePolicy  sla.Policy // before each contract's overrides
 	Rotation    sla.Rotation
+	// Calendar is when inspections, health checks, revisits and digests
+	// happen; the zero value means sla.DefaultCalendar in Zone.
+	Calendar sla.Calendar
+	// Critical are the critical business periods of the configuration;
+	// more may be added by command (stored in the database).
+	Critical []sla.CriticalWindow
 }
 
 // NewDirectory indexes a storage directory.
@@ -38,6 +44,12 @@ func NewDirectory(d storage.Directory, s Settings) *Directory {
 	}
 	if s.DefaultLang == "" {
 		s.DefaultLang = sla.LangZH
+	}
+	if s.Calendar.At == 0 && s.Calendar.InspectionDay == 0 {
+		s.Calendar = sla.DefaultCalendar(s.Zone)
+	}
+	if s.Calendar.Zone == nil {
+		s.Calendar.Zone = s.Zone
 	}
 	dir := &Directory{Settings: s,
 		customers: map[string]sla.Customer{}, people: map[string]sla.Person{}, names: map[string]string{},
@@ -121,6 +133,18 @@ func (d *Directory) Channels(kind storage.ChannelKind, customerID string) []stor
 func (d *Directory) Policy(customerID string) sla.Policy {
 	c := d.customers[customerID]
 	return c.Contract.Policy.Apply(d.BasePolicy)
+}
+
+// CriticalOf returns the configured critical business periods of a
+// customer.
+func (d *Directory) CriticalOf(customerID string) []sla.CriticalWindow {
+	var out []sla.CriticalWindow
+	for _, w := range d.Critical {
+		if w.CustomerID == customerID {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Customers returns every customer, sorted by id.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
@@ -147,7 +148,16 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 			out.Anchor = card
 		}
 	}
-	if m.Payload != "" {
+	switch {
+	case m.Kind == KindFile:
+		var f commands.File
+		if err := json.Unmarshal([]byte(m.Payload), &f); err != nil || f.Name == "" {
+			log.Error("bad file payload; dropped", "err", err)
+			d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, errNoFile.Error()))
+			return
+		}
+		out.File = &f
+	case m.Payload != "":
 		var c Card
 		if err := json.Unmarshal([]byte(m.Payload), &c); err != nil {
 			log.Error("bad card payload; sending text", "err", err)

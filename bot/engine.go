@@ -182,7 +182,11 @@ func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Ti
 	if err := tx.AppendEvents(ctx, id, events...); err != nil {
 		return 0, err
 	}
-	if err := tx.SyncTimers(ctx, id, inc.Timers(e.Svc.Dir.Policy(inc.CustomerID), now)); err != nil {
+	policy, err := e.Svc.policyTx(ctx, tx, inc.CustomerID, inc.ReportedAt)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.SyncTimers(ctx, id, inc.Timers(policy, now)); err != nil {
 		return 0, err
 	}
 	// After downtime the schedule may name steps that are due already (the

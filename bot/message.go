@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/slakeeper/slakeeper/commands"
 )
 
 // Platforms slakeeper speaks.
@@ -60,6 +62,9 @@ type Outbound struct {
 	// Refused marks a command's answer that turns the request down, for
 	// adapters that show refusals differently.
 	Refused bool
+	// File, for Kind KindFile, is an attachment to upload (Text is its
+	// name); adapters post it as a document.
+	File *commands.File
 }
 
 // Card is an incident card: what the engineers need at a glance, and the

@@ -68,6 +68,17 @@ func (s *Service) OnCall(ctx context.Context, now time.Time) (cur, next sla.Shif
 	return cur, next, nil
 }
 
+// policyTx is the policy of an incident of a customer reported at
+// reported: the contract's, on the critical ladder if reported in one of
+// the customer's critical business periods (C11).
+func (s *Service) policyTx(ctx context.Context, tx *storage.Tx, customerID string, reported time.Time) (sla.Policy, error) {
+	ws, err := tx.CriticalWindows(ctx, customerID, reported)
+	if err != nil {
+		return sla.Policy{}, err
+	}
+	return s.Dir.Policy(customerID).During(append(ws, s.Dir.CriticalOf(customerID)...), reported), nil
+}
+
 // onCallTx is OnCall inside a transaction (SQLite has one connection: a
 // query outside the transaction would wait for it forever).
 func (s *Service) onCallTx(ctx context.Context, tx *storage.Tx, now time.Time) (sla.Shift, error) {
@@ -116,7 +127,11 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 	if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
 		return inc, err
 	}
-	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(s.Dir.Policy(inc.CustomerID), r.Now)); err != nil {
+	policy, err := s.policyTx(ctx, tx, inc.CustomerID, inc.ReportedAt)
+	if err != nil {
+		return inc, err
+	}
+	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(policy, r.Now)); err != nil {
 		return inc, err
 	}
 	thread := r.Place.ThreadID
@@ -208,7 +223,10 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 		return inc, err
 	}
 	prev, before := inc.Version, inc.Clocks()
-	policy := s.Dir.Policy(inc.CustomerID)
+	policy, err := s.policyTx(ctx, tx, inc.CustomerID, inc.ReportedAt)
+	if err != nil {
+		return inc, err
+	}
 	ev, err := fn(&inc, policy)
 	if err != nil {
 		return inc, err

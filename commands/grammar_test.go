@@ -74,11 +74,15 @@ func TestIsCommand(t *testing.T) {
 }
 
 func TestHelpIsGeneratedFromDefs(t *testing.T) {
+	admin := Help(sla.RoleAdmin, sla.LangEN)
 	eng := Help(sla.RoleEngineer, sla.LangEN)
 	cust := Help(sla.RoleCustomer, sla.LangZH)
 	for _, d := range Defs {
-		if !strings.Contains(eng, Usage(d, sla.LangEN)+" — ") {
-			t.Errorf("engineer help lacks /%s", d.Name)
+		if !strings.Contains(admin, Usage(d, sla.LangEN)+" — ") {
+			t.Errorf("admin help lacks /%s", d.Name)
+		}
+		if in := strings.Contains(eng, "\n/"+d.Name+" "); in != sla.RoleEngineer.AtLeast(d.MinRole) {
+			t.Errorf("engineer help shows /%s: %v", d.Name, in)
 		}
 		if in := strings.Contains(cust, "/"+d.Name+" "); in != (d.MinRole == sla.RoleCustomer) && d.Name != "list" && d.Name != "help" {
 			t.Errorf("customer help shows /%s: %v", d.Name, in)

@@ -81,6 +81,10 @@ type Service interface {
 	OnCall(ctx context.Context, now time.Time) (cur, next sla.Shift, err error)
 	// SetOnCall records a temporary on-call override.
 	SetOnCall(ctx context.Context, o sla.Override) error
+	// Customers lists every customer, by id.
+	Customers() []sla.Customer
+
+	CalendarService
 }
 
 // Handler runs commands against a Service.
@@ -99,6 +103,12 @@ func (h Handler) Handle(ctx context.Context, r Request) Reply {
 	def, _ := Lookup(cmd.Name)
 	if !r.Actor.Role.AtLeast(def.MinRole) {
 		return h.refuse(r, sla.Errorf(sla.EFORBIDDEN, "err.forbidden", map[string]any{"command": cmd.Name}, "you may not use /%s", cmd.Name))
+	}
+	if reply, ok, err := h.customerForm(ctx, r, cmd); ok {
+		if err != nil {
+			return h.refuse(r, err)
+		}
+		return Reply{Text: reply}
 	}
 	if cmd.ID == 0 && hasIDArg(def) {
 		if r.ThreadIncident == 0 {
@@ -224,10 +234,22 @@ func (h Handler) run(ctx context.Context, r Request, cmd Command) (string, error
 		}
 		return i18n.T(l, "reply.followup", map[string]any{"id": inc.ID}), nil
 	case "report":
+		if cmd.Text != "" {
+			return "", sla.Errorf(sla.EINVALID, "err.usage", map[string]any{"command": "report"}, "usage")
+		}
 		return h.report(ctx, r, cmd)
+	case "announce":
+		return h.announce(ctx, r, cmd)
+	case "critical":
+		return h.critical(ctx, r, cmd)
+	case "digest":
+		return h.digest(ctx, r, cmd)
 	case "oncall":
 		return h.oncall(ctx, r, cmd)
 	case "status":
+		if cmd.Text != "" {
+			return "", sla.Errorf(sla.EINVALID, "err.usage", map[string]any{"command": "status"}, "usage")
+		}
 		inc, err := h.Svc.Incident(ctx, cmd.ID)
 		if err != nil {
 			return "", err

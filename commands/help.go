@@ -9,6 +9,9 @@ import (
 
 // Usage renders a command's synopsis, e.g. "/assign [id] <person>".
 func Usage(d Def, lang sla.Lang) string {
+	if key := "usage." + d.Name; i18n.Has(key) {
+		return i18n.T(lang, key, nil)
+	}
 	var b strings.Builder
 	b.WriteString("/" + d.Name)
 	for _, a := range d.Args {

@@ -236,7 +236,7 @@ func (c Calendar) Digests(now time.Time, lookback time.Duration) []Post {
 				From: start, To: end, Due: at, Stale: at.AddDate(0, 0, 14)})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
 	return out
 }
 
@@ -289,6 +289,6 @@ func (c Calendar) Posts(cu Customer, now time.Time, lookback time.Duration, done
 				DaysLeft: n, Due: endDay.AddDate(0, 0, -n).Add(c.At), Stale: stale})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
 	return out
 }

@@ -80,6 +80,10 @@ type Customer struct {
 	Name     string
 	Lang     Lang
 	Contract Contract
+	// Engineer is the account's engineer (a person id): reminded of the
+	// revisits and of missing inspection and health check reports. Empty
+	// means whoever is on call.
+	Engineer string
 }
 
 // Contract is the customer's maintenance agreement: free maintenance runs

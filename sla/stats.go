@@ -86,3 +86,16 @@ type Upcoming struct {
 	Clock      Clock // ack, onsite, restore or followup
 	Due        time.Time
 }
+
+// DailyDigest is what the managers' daily digest shows.
+type DailyDigest struct {
+	CustomerID string
+	From, To   time.Time
+	Open       []OpenItem
+	OpenCount  int
+	// Breaches are the clocks breached in [From, To), from the engine's
+	// record, with their lateness at To (or when met).
+	Breaches []BreachLine
+	// Upcoming are the unmet deadlines and pending follow-ups in (To, To+24h].
+	Upcoming []Upcoming
+}

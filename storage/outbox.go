@@ -25,14 +25,17 @@ type Outgoing struct {
 	// Payload is structured content for adapters that can show it (an
 	// incident card as JSON); Body is its plain-text form.
 	Payload string `db:"payload"`
+	// Topic groups messages whose delivery is reported together (a release
+	// notice's are "release:<id>").
+	Topic string `db:"topic"`
 }
 
 // Enqueue writes messages to the outbox, due at now.
 func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) error {
 	for _, m := range msgs {
 		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id,
-			kind, body, next_attempt_at, mentions, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now), strings.Join(m.Mentions, ","), m.Payload); err != nil {
+			kind, body, next_attempt_at, mentions, payload, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now), strings.Join(m.Mentions, ","), m.Payload, m.Topic); err != nil {
 			return fmt.Errorf("enqueue %s to %s/%s: %w", m.Kind, m.Platform, m.ChatID, mapErr(err))
 		}
 	}

@@ -192,22 +192,9 @@ func openItems(ctx context.Context, q queryer, customerID string, before time.Ti
 	return out, n, nil
 }
 
-// Digest is what the managers' daily digest shows.
-type Digest struct {
-	CustomerID string
-	From, To   time.Time
-	Open       []sla.OpenItem
-	OpenCount  int
-	// Breaches are the clocks breached in [From, To), from the engine's
-	// record, with their lateness at To (or when met).
-	Breaches []sla.BreachLine
-	// Upcoming are the unmet deadlines and pending follow-ups in (To, To+24h].
-	Upcoming []sla.Upcoming
-}
-
 // DailyDigest gathers the daily digest for the 24 hours before to.
-func (s *Store) DailyDigest(ctx context.Context, customerID string, to time.Time) (Digest, error) {
-	d := Digest{CustomerID: customerID, From: to.Add(-24 * time.Hour), To: to}
+func (s *Store) DailyDigest(ctx context.Context, customerID string, to time.Time) (sla.DailyDigest, error) {
+	d := sla.DailyDigest{CustomerID: customerID, From: to.Add(-24 * time.Hour), To: to}
 	var err error
 	if d.Open, d.OpenCount, err = openItems(ctx, s.db, customerID, to); err != nil {
 		return d, err
@@ -263,4 +250,10 @@ func (s *Store) DailyDigest(ctx context.Context, customerID string, to time.Time
 		d.Upcoming = append(d.Upcoming, sla.Upcoming{IncidentID: u.ID, CustomerID: u.CustomerID, Clock: sla.Clock(u.Clock), Due: u.Due.UTC()})
 	}
 	return d, nil
+}
+
+// OpenIncidents lists a customer's (or, with "", everyone's) incidents not
+// closed, oldest first, up to StatsLimit, with their total count.
+func (s *Store) OpenIncidents(ctx context.Context, customerID string) ([]sla.OpenItem, int, error) {
+	return openItems(ctx, s.db, customerID, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
 }

@@ -269,3 +269,15 @@ func (tx *Tx) ClaimPost(ctx context.Context, job, customerID, period, status str
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// PostMade reports whether a scheduled post was recorded (posted or
+// skipped) already.
+func (s *Store) PostMade(ctx context.Context, job, customerID, period string) (bool, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT count(*) FROM scheduled_posts WHERE job = ? AND customer_id = ? AND period = ?`),
+		job, customerID, period)
+	if err != nil {
+		return false, fmt.Errorf("scheduled post %s/%s/%s: %w", job, customerID, period, err)
+	}
+	return n > 0, nil
+}

@@ -51,6 +51,13 @@ func (c *Console) Send(_ context.Context, m bot.Outbound) (string, error) {
 		where += " ↳ thread"
 	}
 	text := m.Text
+	if f := m.File; f != nil {
+		// A terminal shows a text file and names any other.
+		text = fmt.Sprintf("📎 %s (%s, %d bytes)", f.Name, f.Type, len(f.Data))
+		if strings.HasPrefix(f.Type, "text/") {
+			text += "\n" + strings.TrimRight(string(f.Data), "\n")
+		}
+	}
 	for i := len(m.Mentions) - 1; i >= 0; i-- {
 		name := m.Mentions[i]
 		if p, ok := c.Router.Svc.Dir.Person(name); ok {

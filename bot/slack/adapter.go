@@ -9,6 +9,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -136,6 +137,14 @@ func (a *Adapter) mentions(ids []string) string {
 // Send posts a message, or edits the card it replaces. It implements
 // bot.Sender.
 func (a *Adapter) Send(ctx context.Context, m bot.Outbound) (string, error) {
+	if m.File != nil {
+		f, err := a.api.UploadFileContext(ctx, slackgo.UploadFileParameters{Reader: bytes.NewReader(m.File.Data), FileSize: len(m.File.Data),
+			Filename: m.File.Name, Title: truncate(m.File.Caption, maxHeader), Channel: m.ChatID, ThreadTimestamp: m.ThreadID})
+		if err != nil {
+			return "", classify(err)
+		}
+		return f.ID, nil
+	}
 	text := truncate(a.mentions(m.Mentions)+escape(m.Text), maxText)
 	opts := []slackgo.MsgOption{slackgo.MsgOptionText(text, false)}
 	if m.Card != nil {

@@ -9,6 +9,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -202,6 +203,18 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outbound) (string, error) {
 	chat, err := strconv.ParseInt(m.ChatID, 10, 64)
 	if err != nil {
 		return "", &bot.PermanentError{Err: fmt.Errorf("telegram chat id %q is not a number", m.ChatID)}
+	}
+	if m.File != nil {
+		p := &tg.SendDocumentParams{ChatID: chat, Document: &models.InputFileUpload{Filename: m.File.Name, Data: bytes.NewReader(m.File.Data)},
+			Caption: html.EscapeString(fit(m.File.Caption, 1000)), ParseMode: models.ParseModeHTML}
+		if m.ThreadID != "" {
+			p.MessageThreadID = parseRef(m.ThreadID).topic
+		}
+		msg, err := a.api.SendDocument(ctx, p)
+		if err != nil {
+			return "", a.classify(err)
+		}
+		return threadRef{topic: p.MessageThreadID, message: msg.ID}.String(), nil
 	}
 	text := a.render(m)
 	if m.EditRef != "" {

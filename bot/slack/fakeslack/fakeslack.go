@@ -1,5 +1,6 @@
 // Package fakeslack is a fake Slack for tests and benchmarks: a Web API
-// (auth.test, chat.postMessage, chat.update, apps.connections.open) that
+// (auth.test, chat.postMessage, chat.update, the three steps of a file
+// upload, apps.connections.open) that
 // checks what Slack checks — the token, that the channel exists, message and
 // Block Kit limits — a Socket Mode WebSocket, response_url endpoints, and
 // rate limiting on demand.
@@ -11,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -31,6 +33,14 @@ type Message struct {
 	Text      string
 	Blocks    []map[string]any
 	Edits     int
+	// Files are the files shared with the message (uploads).
+	Files []File
+}
+
+// File is an uploaded file.
+type File struct {
+	ID, Name, Title string
+	Data            []byte
 }
 
 // Server is the fake Slack.
@@ -51,11 +61,22 @@ type Server struct {
 	sockets   []*websocket.Conn
 	acks      map[string]json.RawMessage
 	said      []*Message // people's messages, for thread_ts checks
+	uploads   map[string]*upload
+}
+
+// upload is a file between files.getUploadURLExternal and
+// files.completeUploadExternal.
+type upload struct {
+	name   string
+	length int
+	data   []byte
+	done   bool
 }
 
 // New starts a fake Slack that knows the given channels.
 func New(botToken, appToken string, channels ...string) *Server {
-	s := &Server{BotToken: botToken, AppToken: appToken, channels: map[string]bool{}, calls: map[string]int{}, acks: map[string]json.RawMessage{}}
+	s := &Server{BotToken: botToken, AppToken: appToken, channels: map[string]bool{}, calls: map[string]int{}, acks: map[string]json.RawMessage{},
+		uploads: map[string]*upload{}}
 	for _, c := range channels {
 		s.channels[c] = true
 	}
@@ -65,6 +86,9 @@ func New(botToken, appToken string, channels ...string) *Server {
 	}))
 	mux.HandleFunc("POST /api/chat.postMessage", s.authed(s.post))
 	mux.HandleFunc("POST /api/chat.update", s.authed(s.update))
+	mux.HandleFunc("POST /api/files.getUploadURLExternal", s.authed(s.uploadURL))
+	mux.HandleFunc("POST /upload/{id}", s.upload)
+	mux.HandleFunc("POST /api/files.completeUploadExternal", s.authed(s.completeUpload))
 	mux.HandleFunc("POST /api/apps.connections.open", s.openSocket)
 	mux.HandleFunc("GET /socket", s.socket)
 	mux.HandleFunc("POST /response/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -392,4 +416,90 @@ func (s *Server) Push(typ, envelopeID string, payload any, timeout time.Duration
 		time.Sleep(5 * time.Millisecond)
 		s.mu.Lock()
 	}
+}
+
+// uploadURL is files.getUploadURLExternal: a file name and its length in,
+// an upload URL and a file id out.
+func (s *Server) uploadURL(w http.ResponseWriter, r *http.Request) {
+	name := r.PostForm.Get("filename")
+	n, err := strconv.Atoi(r.PostForm.Get("length"))
+	if name == "" || err != nil || n <= 0 {
+		fail(w, "invalid_arguments")
+		return
+	}
+	if n > 1<<20 {
+		fail(w, "file_too_large") // our own bound; Slack's is 1 GB
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	id := fmt.Sprintf("F%06d", s.seq)
+	s.uploads[id] = &upload{name: name, length: n}
+	reply(w, map[string]any{"ok": true, "upload_url": s.URL + "/upload/" + id, "file_id": id})
+}
+
+// upload receives the file's bytes (a multipart form, as the client sends
+// them); their length must be the one announced.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, "no file", http.StatusBadRequest)
+		return
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20+1))
+	if err != nil {
+		http.Error(w, "read", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.uploads[r.PathValue("id")]
+	if !ok || len(data) != u.length {
+		http.Error(w, "unknown upload or wrong length", http.StatusBadRequest)
+		return
+	}
+	u.data = data
+	w.Write([]byte("OK - " + strconv.Itoa(len(data))))
+}
+
+// completeUpload is files.completeUploadExternal: the uploaded files are
+// shared in a channel (and thread) as one message.
+func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request) {
+	var files []struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal([]byte(r.PostForm.Get("files")), &files); err != nil || len(files) == 0 {
+		fail(w, "invalid_arguments")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := r.PostForm.Get("channel_id")
+	if !s.channels[ch] {
+		fail(w, "channel_not_found")
+		return
+	}
+	thread := r.PostForm.Get("thread_ts")
+	if thread != "" && s.find(ch, thread) == nil {
+		fail(w, "thread_not_found")
+		return
+	}
+	s.seq++
+	m := &Message{Channel: ch, TS: fmt.Sprintf("1700000000.%06d", s.seq), ThreadTS: thread, Text: r.PostForm.Get("initial_comment")}
+	var out []map[string]any
+	for _, f := range files {
+		u, ok := s.uploads[f.ID]
+		if !ok || u.data == nil || u.done {
+			fail(w, "file_not_found")
+			return
+		}
+		u.done = true
+		m.Files = append(m.Files, File{ID: f.ID, Name: u.name, Title: f.Title, Data: u.data})
+		out = append(out, map[string]any{"id": f.ID, "title": f.Title})
+	}
+	s.messages = append(s.messages, m)
+	reply(w, map[string]any{"ok": true, "files": out})
 }

@@ -1,5 +1,5 @@
 // Package faketelegram is a fake Telegram Bot API for tests: the methods
-// slakeeper uses (getMe, getUpdates, sendMessage, editMessageText,
+// slakeeper uses (getMe, getUpdates, sendMessage, sendDocument, editMessageText,
 // answerCallbackQuery, setMyCommands, setWebhook, deleteWebhook) with
 // Telegram's response envelope and error codes, and the checks Telegram
 // makes: the token, that the chat exists, HTML that parses, the 4096
@@ -34,6 +34,14 @@ type Message struct {
 	Keyboard  [][]Button
 	Edits     int
 	ParseMode string
+	// Document is a file the bot sent (sendDocument); Text is its caption.
+	Document *Document
+}
+
+// Document is an uploaded file.
+type Document struct {
+	Name string
+	Data []byte
 }
 
 // Button is an inline keyboard button.
@@ -169,6 +177,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.getUpdates(w, r, p)
 	case "sendMessage":
 		s.sendMessage(w, p)
+	case "sendDocument":
+		s.sendDocument(w, r, p)
 	case "editMessageText":
 		s.editMessageText(w, p)
 	case "answerCallbackQuery":
@@ -332,6 +342,53 @@ func (s *Server) sendMessage(w http.ResponseWriter, p params) {
 		}
 		m.ReplyTo = r.MessageID
 	}
+	s.nextMsg[chat]++
+	m.ID = s.nextMsg[chat]
+	s.messages = append(s.messages, m)
+	reply(w, s.wire(m))
+}
+
+// sendDocument takes a file uploaded as multipart/form-data, with an
+// optional caption of at most 1024 characters.
+func (s *Server) sendDocument(w http.ResponseWriter, r *http.Request, p params) {
+	var doc *Document
+	if r.MultipartForm != nil {
+		if fhs := r.MultipartForm.File["document"]; len(fhs) == 1 {
+			f, err := fhs[0].Open()
+			if err == nil {
+				data, _ := io.ReadAll(f)
+				f.Close()
+				doc = &Document{Name: fhs[0].Filename, Data: data}
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limited(w) {
+		return
+	}
+	chat := p.int64("chat_id")
+	if !s.chats[chat] {
+		fail(w, http.StatusBadRequest, "Bad Request: chat not found")
+		return
+	}
+	if doc == nil || len(doc.Data) == 0 {
+		fail(w, http.StatusBadRequest, "Bad Request: there is no document in the request")
+		return
+	}
+	caption := p["caption"]
+	if p["parse_mode"] == "HTML" {
+		var err error
+		if caption, err = parseHTML(caption); err != nil {
+			fail(w, http.StatusBadRequest, "Bad Request: "+err.Error())
+			return
+		}
+	}
+	if utf8.RuneCountInString(caption) > 1024 {
+		fail(w, http.StatusBadRequest, "Bad Request: message caption is too long")
+		return
+	}
+	m := &Message{ChatID: chat, Topic: p.int("message_thread_id"), FromBot: true, Text: p["caption"], Plain: caption, Document: doc}
 	s.nextMsg[chat]++
 	m.ID = s.nextMsg[chat]
 	s.messages = append(s.messages, m)

@@ -1,0 +1,167 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/sla/i18n"
+)
+
+// Namer gives a customer's display name.
+type Namer func(customerID string) string
+
+func clockLabel(l sla.Lang, c sla.Compliance) string {
+	label := i18n.T(l, "clock."+string(c.Clock), nil)
+	if c.Severity != "" {
+		label += "（" + i18n.Severity(l, c.Severity) + "）"
+		if l == sla.LangEN {
+			label = i18n.T(l, "clock."+string(c.Clock), nil) + " (" + i18n.Severity(l, c.Severity) + ")"
+		}
+	}
+	return label
+}
+
+func pct(c sla.Compliance) string {
+	p, ok := c.Percent()
+	if !ok {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", p)
+}
+
+func (n Namer) of(id string) string {
+	if id == "" {
+		return ""
+	}
+	if n == nil {
+		return id
+	}
+	return n(id)
+}
+
+// StatsText renders statistics (a weekly digest or a quarterly report) in a
+// reader's language; title names the period.
+func StatsText(f i18n.Format, title string, st sla.Stats, name Namer) string {
+	l := f.Lang
+	scope := i18n.T(l, "digest.all_customers", nil)
+	if st.CustomerID != "" {
+		scope = name.of(st.CustomerID)
+	}
+	d := func(p sla.Percentiles, which time.Duration) string {
+		if p.N == 0 {
+			return "—"
+		}
+		return f.Duration(which)
+	}
+	lines := []string{
+		i18n.T(l, "digest.stats_header", map[string]any{"title": title, "scope": scope, "from": f.Time(st.From), "to": f.Time(st.To)}),
+		i18n.T(l, "digest.incidents", map[string]any{"n": st.Incidents, "core": st.BySeverity[sla.SeverityCore], "noncore": st.BySeverity[sla.SeverityNoncore]}),
+		i18n.T(l, "digest.mtta", map[string]any{"median": d(st.MTTA, st.MTTA.Median), "p90": d(st.MTTA, st.MTTA.P90), "n": st.MTTA.N}),
+		i18n.T(l, "digest.mttr", map[string]any{"median": d(st.MTTR, st.MTTR.Median), "p90": d(st.MTTR, st.MTTR.P90), "n": st.MTTR.N}),
+		i18n.T(l, "digest.compliance", nil),
+	}
+	for _, c := range st.Compliance {
+		lines = append(lines, i18n.T(l, "digest.compliance_line", map[string]any{"clock": clockLabel(l, c), "pct": pct(c),
+			"met": c.Met, "missed": c.Missed, "pending": c.Pending}))
+	}
+	lines = append(lines, i18n.T(l, "digest.breaches", map[string]any{"n": st.BreachCount}))
+	for _, b := range st.Breaches {
+		lines = append(lines, breachLine(f, b, name))
+	}
+	lines = append(lines, i18n.T(l, "digest.open", map[string]any{"n": st.OpenCount}))
+	for _, o := range st.OpenFollowUps {
+		lines = append(lines, openLine(f, o, name))
+	}
+	if len(st.Areas) > 0 {
+		var areas []string
+		for _, a := range st.Areas {
+			areas = append(areas, i18n.T(l, "area."+string(a.Area), nil)+" "+strconv.Itoa(a.N))
+		}
+		lines = append(lines, i18n.T(l, "digest.areas", map[string]any{"areas": strings.Join(areas, "，")}))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func breachLine(f i18n.Format, b sla.BreachLine, name Namer) string {
+	key := "digest.breach_line"
+	if b.Open {
+		key = "digest.breach_open"
+	}
+	return i18n.T(f.Lang, key, map[string]any{"id": b.IncidentID, "customer": name.of(b.CustomerID),
+		"clock": i18n.T(f.Lang, "clock."+string(b.Clock), nil), "due": f.Time(b.Due), "late": f.Duration(b.Lateness)})
+}
+
+func openLine(f i18n.Format, o sla.OpenItem, name Namer) string {
+	return i18n.T(f.Lang, "digest.open_line", map[string]any{"id": o.IncidentID, "customer": name.of(o.CustomerID),
+		"severity": i18n.Severity(f.Lang, o.Severity), "status": i18n.Status(f.Lang, o.Status), "title": o.Title,
+		"since": f.Time(o.ReportedAt)})
+}
+
+// DailyText renders the managers' daily digest.
+func DailyText(f i18n.Format, d sla.DailyDigest, name Namer) string {
+	l := f.Lang
+	scope := i18n.T(l, "digest.all_customers", nil)
+	if d.CustomerID != "" {
+		scope = name.of(d.CustomerID)
+	}
+	lines := []string{i18n.T(l, "digest.daily_header", map[string]any{"scope": scope, "at": f.Time(d.To)}),
+		i18n.T(l, "digest.open", map[string]any{"n": d.OpenCount})}
+	for _, o := range d.Open {
+		lines = append(lines, openLine(f, o, name))
+	}
+	lines = append(lines, i18n.T(l, "digest.breaches_24h", map[string]any{"n": len(d.Breaches)}))
+	for _, b := range d.Breaches {
+		lines = append(lines, breachLine(f, b, name))
+	}
+	lines = append(lines, i18n.T(l, "digest.upcoming", map[string]any{"n": len(d.Upcoming)}))
+	for _, u := range d.Upcoming {
+		lines = append(lines, i18n.T(l, "digest.upcoming_line", map[string]any{"id": u.IncidentID, "customer": name.of(u.CustomerID),
+			"clock": i18n.T(l, "clock."+string(u.Clock), nil), "due": f.Time(u.Due)}))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// StatsCSV renders statistics as CSV, one row per scope (a customer, or
+// "*" for all), durations in minutes and compliance in percent.
+func StatsCSV(period string, sts []sla.Stats) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"period", "customer", "incidents", "core", "noncore", "mtta_median_min", "mtta_p90_min", "mttr_median_min",
+		"mttr_p90_min", "ack_pct", "onsite_pct", "restore_core_pct", "restore_noncore_pct", "breaches", "open_followups", "top_area"})
+	mins := func(p sla.Percentiles, d time.Duration) string {
+		if p.N == 0 {
+			return ""
+		}
+		return strconv.FormatFloat(d.Minutes(), 'f', 1, 64)
+	}
+	for _, st := range sts {
+		scope := st.CustomerID
+		if scope == "" {
+			scope = "*"
+		}
+		row := []string{period, scope, strconv.Itoa(st.Incidents), strconv.Itoa(st.BySeverity[sla.SeverityCore]),
+			strconv.Itoa(st.BySeverity[sla.SeverityNoncore]), mins(st.MTTA, st.MTTA.Median), mins(st.MTTA, st.MTTA.P90),
+			mins(st.MTTR, st.MTTR.Median), mins(st.MTTR, st.MTTR.P90)}
+		for _, c := range st.Compliance {
+			p, ok := c.Percent()
+			cell := ""
+			if ok {
+				cell = strconv.FormatFloat(p, 'f', 1, 64)
+			}
+			row = append(row, cell)
+		}
+		top := ""
+		if len(st.Areas) > 0 {
+			top = string(st.Areas[0].Area)
+		}
+		row = append(row, strconv.Itoa(st.BreachCount), strconv.Itoa(st.OpenCount), top)
+		w.Write(row)
+	}
+	w.Flush()
+	return b.Bytes()
+}
