@@ -37,7 +37,6 @@ import (
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
 	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
-	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
@@ -129,7 +128,8 @@ func open(ctx context.Context, getenv func(string) string) (*config.Config, *sto
 }
 
 func newDirectory(cfg *config.Config) *bot.Directory {
-	return bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
+	return bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation,
+		Calendar: cfg.Schedule, Critical: cfg.Critical})
 }
 
 func runConsole(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -148,7 +148,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	clock := bot.NewManualClock(bot.SystemClock{}.Now())
 	svc := &bot.Service{Store: store, Dir: newDirectory(cfg)}
 	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Engine: bot.NewEngine(svc, clock, log),
-		Announcer: &bot.Announcer{Svc: svc, Calendar: sla.DefaultCalendar(cfg.Location), Clock: clock, Log: log},
+		Announcer: &bot.Announcer{Svc: svc, Clock: clock, Log: log},
 		Clock:     clock, Out: stdout, Echo: *echo}
 	con.Dispatcher = bot.NewDispatcher(store, map[string]bot.Sender{bot.PlatformConsole: con}, clock, log)
 	fmt.Fprintf(stdout, "database: %s (%s)\n", storage.RedactDSN(databaseURL(getenv)), store.Dialect())
@@ -283,7 +283,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 		}
 	}()
 
-	announcer := &bot.Announcer{Svc: svc, Calendar: sla.DefaultCalendar(cfg.Location), Clock: clock, Log: log}
+	announcer := &bot.Announcer{Svc: svc, Clock: clock, Log: log}
 	schedule := bot.NewSchedule(cfg.Location, log)
 	if err := schedule.Add("* * * * *", "calendar", func(ctx context.Context) error { _, err := announcer.Tick(ctx); return err }); err != nil {
 		return err

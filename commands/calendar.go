@@ -350,7 +350,14 @@ func markerAt(s, m string) int {
 func (h Handler) critical(ctx context.Context, r Request, cmd Command) (string, error) {
 	l := r.Lang
 	if cmd.Text == "" {
-		ws, err := h.Svc.CriticalWindows(ctx, r.ScopeCustomer, r.Now)
+		scope := r.ScopeCustomer
+		if r.Actor.Role == sla.RoleCustomer {
+			scope = r.Actor.CustomerID
+		}
+		if scope == "" && !r.Actor.Role.IsStaff() {
+			return i18n.T(l, "reply.critical_none", nil), nil
+		}
+		ws, err := h.Svc.CriticalWindows(ctx, scope, r.Now)
 		if err != nil {
 			return "", err
 		}

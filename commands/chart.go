@@ -18,7 +18,7 @@ import (
 // Chart colours, one per clock in the order of Stats.Compliance.
 var chartColours = []color.RGBA{{0x2b, 0x6c, 0xb0, 0xff}, {0x2f, 0x9e, 0x44, 0xff}, {0xe0, 0x8e, 0x0b, 0xff}, {0xc9, 0x2a, 0x2a, 0xff}}
 
-var chartLegend = []string{"ack 30m", "on site 2h", "restore core 4h", "restore other 24h"}
+var chartLegend = []string{"ack", "on site", "restore (core)", "restore (other)"}
 
 // StatsChart draws compliance per clock, as percentages, for each scope of
 // a quarterly report (a group of bars per customer, "*" for all), with the
@@ -31,8 +31,8 @@ func StatsChart(title string, sts []sla.Stats) ([]byte, error) {
 	)
 	groupW := len(chartColours)*barW + gap
 	w := left + right + max(len(sts), 1)*groupW
-	if w < 480 {
-		w = 480
+	if w < 560 {
+		w = 560
 	}
 	h := top + plotH + bottom
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -47,10 +47,11 @@ func StatsChart(title string, sts []sla.Stats) ([]byte, error) {
 		draw.Draw(img, image.Rect(x0, y0, x1, y1), image.NewUniform(c), image.Point{}, draw.Src)
 	}
 	text(left, 20, title, black)
+	x := left
 	for i, label := range chartLegend {
-		x := left + i*110
 		rect(x, 28, x+10, 38, chartColours[i])
 		text(x+14, 37, label, black)
+		x += 14 + 7*len(label) + 16
 	}
 	base := top + plotH
 	for p := 0; p <= 100; p += 25 {
@@ -69,7 +70,7 @@ func StatsChart(title string, sts []sla.Stats) ([]byte, error) {
 				continue
 			}
 			x := x0 + i*barW
-			rect(x, base-int(p*plotH/100), x+barW-2, base, chartColours[i])
+			rect(x, base-max(int(p*plotH/100), 2), x+barW-2, base, chartColours[i]) // 0% still shows
 		}
 		label := st.CustomerID
 		if label == "" {

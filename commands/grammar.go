@@ -49,7 +49,7 @@ var Defs = []Def{
 	{Name: "followup", Args: []ArgKind{ArgID, ArgText}, MinRole: sla.RoleEngineer},
 	{Name: "report", Args: []ArgKind{ArgID, ArgOptText}, MinRole: sla.RoleEngineer},
 	{Name: "oncall", Args: []ArgKind{ArgOptText}, MinRole: sla.RoleEngineer},
-	{Name: "critical", Args: []ArgKind{ArgOptText}, MinRole: sla.RoleEngineer},
+	{Name: "critical", Args: []ArgKind{ArgOptText}, MinRole: sla.RoleCustomer},
 	{Name: "digest", Args: []ArgKind{ArgOptText}, MinRole: sla.RoleLead},
 	{Name: "announce", Args: []ArgKind{ArgText}, MinRole: sla.RoleManager},
 	{Name: "status", Args: []ArgKind{ArgID, ArgOptText}, MinRole: sla.RoleCustomer},

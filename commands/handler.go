@@ -102,6 +102,10 @@ func (h Handler) Handle(ctx context.Context, r Request) Reply {
 	}
 	def, _ := Lookup(cmd.Name)
 	if !r.Actor.Role.AtLeast(def.MinRole) {
+		if r.Actor.Role.IsStaff() {
+			return h.refuse(r, sla.Errorf(sla.EFORBIDDEN, "err.forbidden_role", map[string]any{"command": cmd.Name,
+				"role": i18n.T(r.Lang, "role."+string(def.MinRole), nil)}, "/%s needs the %s role or above", cmd.Name, def.MinRole))
+		}
 		return h.refuse(r, sla.Errorf(sla.EFORBIDDEN, "err.forbidden", map[string]any{"command": cmd.Name}, "you may not use /%s", cmd.Name))
 	}
 	if reply, ok, err := h.customerForm(ctx, r, cmd); ok {

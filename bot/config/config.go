@@ -27,7 +27,10 @@ type Config struct {
 	Policy    Policy     `yaml:"policy"`
 	FollowUp  FollowUp   `yaml:"followup"`
 	OnCall    OnCall     `yaml:"oncall"`
-	Customers []Customer `yaml:"customers"`
+	Calendar  Calendar   `yaml:"calendar"`
+	// CriticalLadder is the escalation ladder in critical business periods.
+	CriticalLadder Ladder     `yaml:"critical_ladder"`
+	Customers      []Customer `yaml:"customers"`
 	People    []Person   `yaml:"people"`
 	Channels  []Channel  `yaml:"channels"`
 
@@ -37,6 +40,38 @@ type Config struct {
 	BasePolicy sla.Policy        `yaml:"-"`
 	Rotation   sla.Rotation      `yaml:"-"`
 	Directory  storage.Directory `yaml:"-"`
+	// Schedule is the calendar and Critical the configured critical
+	// business periods.
+	Schedule sla.Calendar         `yaml:"-"`
+	Critical []sla.CriticalWindow `yaml:"-"`
+}
+
+// Calendar is when the contract's scheduled services happen.
+type Calendar struct {
+	InspectionDay    int           `yaml:"inspection_day"`       // day of each quarter, 1-90; default 46 (mid-quarter)
+	HealthChecks     []string      `yaml:"health_checks"`        // MM-DD; default ["08-15", "12-15"]
+	NoticeAhead      time.Duration `yaml:"notice_ahead"`         // default 168h
+	At               string        `yaml:"at"`                   // HH:MM of the posts; default 09:00
+	WarrantyWarnings []int         `yaml:"warranty_warnings"`    // days before the warranty ends; default [30, 7]
+	ReportRemindDays int           `yaml:"report_remind_days"`   // default 30
+	RevisitMonths    int           `yaml:"revisit_every_months"` // 1, 2, 3, 4, 6 or 12; default 3
+	DigestAt         string        `yaml:"digest_at"`            // HH:MM of the managers' digests; default 08:30
+}
+
+// Ladder is the escalation ladder of critical business periods.
+type Ladder struct {
+	ReminderBefore time.Duration `yaml:"reminder_before"`
+	LeadAfter      time.Duration `yaml:"lead_after"`
+	ManagerAfter   time.Duration `yaml:"manager_after"`
+	RepeatEvery    time.Duration `yaml:"repeat_every"`
+}
+
+// Critical is a customer's critical business period.
+type Critical struct {
+	From   string   `yaml:"from"` // 2026-12-20 or 2026-12-20T08:00, in the zone
+	To     string   `yaml:"to"`   // a date alone runs through that day
+	Note   string   `yaml:"note"`
+	Onsite []string `yaml:"onsite"` // person ids; default the customer's engineer
 }
 
 // FollowUp is the weekly follow-up of unsolved problems (C6) and the report
@@ -75,6 +110,9 @@ type Customer struct {
 	AcceptedOn  string `yaml:"accepted_on"`
 	WarrantyEnd string `yaml:"warranty_end"`
 	Policy      Policy `yaml:"policy"`
+	// Engineer is the account's engineer (a person id).
+	Engineer string     `yaml:"engineer"`
+	Critical []Critical `yaml:"critical"`
 }
 
 // Person is one person, with their ids on each platform.
@@ -244,7 +282,20 @@ func (v *validator) validate(c *Config) {
 	c.Lang = v.lang("language", c.Language, sla.LangZH)
 	base := sla.DefaultPolicy()
 	base.FollowUp = v.followUp(c.FollowUp, base.FollowUp, loc)
+	l := c.CriticalLadder
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"reminder_before", l.ReminderBefore}, {"lead_after", l.LeadAfter}, {"manager_after", l.ManagerAfter}, {"repeat_every", l.RepeatEvery}} {
+		if f.d < 0 {
+			v.errf("critical_ladder."+f.name, "must not be negative")
+		}
+	}
+	base.Critical = sla.PolicyOverride{ReminderBefore: orDefault(l.ReminderBefore, base.Critical.ReminderBefore),
+		LeadAfter: orDefault(l.LeadAfter, base.Critical.LeadAfter), ManagerAfter: orDefault(l.ManagerAfter, base.Critical.ManagerAfter),
+		RepeatEvery: orDefault(l.RepeatEvery, base.Critical.RepeatEvery)}
 	c.BasePolicy = v.policy("policy", c.Policy, base)
+	c.Schedule = v.calendar(c.Calendar, loc)
 
 	customers := map[string]bool{}
 	for i, cu := range c.Customers {
@@ -340,6 +391,46 @@ func (v *validator) validate(c *Config) {
 		c.Rotation.People = append(c.Rotation.People, id)
 	}
 
+	for i, cu := range c.Customers {
+		p := fmt.Sprintf("customers[%d]", i)
+		staff := func(path, id string) bool {
+			for _, pe := range c.Directory.People {
+				if pe.ID == id {
+					if !pe.Role.IsStaff() {
+						v.errf(path, "%q is not an engineer", id)
+					}
+					return true
+				}
+			}
+			v.errf(path, "no person %q is defined", id)
+			return false
+		}
+		if cu.Engineer != "" && staff(p+".engineer", cu.Engineer) {
+			c.Directory.Customers[i].Engineer = cu.Engineer
+		}
+		for j, cr := range cu.Critical {
+			q := fmt.Sprintf("%s.critical[%d]", p, j)
+			from, _, okFrom := v.when(q+".from", cr.From, loc)
+			to, dateOnly, okTo := v.when(q+".to", cr.To, loc)
+			if dateOnly {
+				to = to.AddDate(0, 0, 1)
+			}
+			if okFrom && okTo && !to.After(from) {
+				v.errf(q+".to", "must be after from")
+			}
+			w := sla.CriticalWindow{CustomerID: cu.ID, Start: from, End: to, Note: cr.Note}
+			for k, id := range cr.Onsite {
+				if staff(fmt.Sprintf("%s.onsite[%d]", q, k), id) {
+					w.Onsite = append(w.Onsite, id)
+				}
+			}
+			if len(w.Onsite) == 0 && cu.Engineer != "" {
+				w.Onsite = []string{cu.Engineer}
+			}
+			c.Critical = append(c.Critical, w)
+		}
+	}
+
 	chans := map[string]bool{}
 	for i, ch := range c.Channels {
 		p := fmt.Sprintf("channels[%d]", i)
@@ -382,6 +473,90 @@ func (v *validator) validate(c *Config) {
 		c.Directory.Channels = append(c.Directory.Channels, storage.Channel{Platform: ch.Platform, ChatID: ch.ID, Kind: kind,
 			CustomerID: cust, Lang: v.lang(p+".language", ch.Language, lang)})
 	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d != 0 {
+		return d
+	}
+	return def
+}
+
+// when reads "2026-12-20" or "2026-12-20T08:00" in loc.
+func (v *validator) when(path, s string, loc *time.Location) (t time.Time, dateOnly, ok bool) {
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return t, true, true
+	}
+	if t, err := time.ParseInLocation("2006-01-02T15:04", s, loc); err == nil {
+		return t, false, true
+	}
+	v.errf(path, "%q is not a date or time (2026-12-20 or 2026-12-20T08:00)", s)
+	return time.Time{}, false, false
+}
+
+// clock reads "HH:MM" as a time of day.
+func (v *validator) clock(path, s string, def time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		v.errf(path, "%q is not a time of day (HH:MM)", s)
+		return def
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+}
+
+func (v *validator) calendar(c Calendar, loc *time.Location) sla.Calendar {
+	out := sla.DefaultCalendar(loc)
+	if c.InspectionDay != 0 {
+		if c.InspectionDay < 1 || c.InspectionDay > 90 {
+			v.errf("calendar.inspection_day", "must be a day of the quarter, 1 to 90")
+		} else {
+			out.InspectionDay = c.InspectionDay - 1
+		}
+	}
+	if c.HealthChecks != nil {
+		out.HealthChecks = nil
+		for i, s := range c.HealthChecks {
+			t, err := time.Parse("01-02", s)
+			if err != nil {
+				v.errf(fmt.Sprintf("calendar.health_checks[%d]", i), "%q is not a day of the year (MM-DD)", s)
+				continue
+			}
+			out.HealthChecks = append(out.HealthChecks, sla.MonthDay{Month: t.Month(), Day: t.Day()})
+		}
+	}
+	switch {
+	case c.NoticeAhead < 0:
+		v.errf("calendar.notice_ahead", "must not be negative")
+	case c.NoticeAhead > 0:
+		out.NoticeAhead = c.NoticeAhead
+	}
+	out.At = v.clock("calendar.at", c.At, out.At)
+	out.DigestAt = v.clock("calendar.digest_at", c.DigestAt, out.DigestAt)
+	if c.WarrantyWarnings != nil {
+		out.WarrantyWarnings = nil
+		for i, n := range c.WarrantyWarnings {
+			if n <= 0 || n > 366 {
+				v.errf(fmt.Sprintf("calendar.warranty_warnings[%d]", i), "must be 1 to 366 days")
+			}
+			out.WarrantyWarnings = append(out.WarrantyWarnings, n)
+		}
+	}
+	if c.ReportRemindDays < 0 || c.ReportRemindDays > 366 {
+		v.errf("calendar.report_remind_days", "must be 0 to 366 days")
+	} else if c.ReportRemindDays > 0 {
+		out.ReportRemindDays = c.ReportRemindDays
+	}
+	if c.RevisitMonths != 0 {
+		if c.RevisitMonths < 0 || 12%c.RevisitMonths != 0 {
+			v.errf("calendar.revisit_every_months", "must divide the year: 1, 2, 3, 4, 6 or 12")
+		} else {
+			out.RevisitMonths = c.RevisitMonths
+		}
+	}
+	return out
 }
 
 func (p Policy) override() sla.PolicyOverride {

@@ -116,3 +116,74 @@ func TestMissingFile(t *testing.T) {
 		t.Fatal("missing file accepted")
 	}
 }
+
+func TestCalendarAndCriticalPeriods(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(`zone: Asia/Shanghai
+calendar:
+  inspection_day: 20
+  health_checks: ["08-01", "12-20"]
+  at: "10:30"
+  digest_at: "08:00"
+  warranty_warnings: [60]
+  revisit_every_months: 6
+critical_ladder: {lead_after: 3m}
+customers:
+  - id: acme
+    accepted_on: 2026-03-01
+    engineer: wang
+    critical:
+      - {from: 2026-12-20, to: 2026-12-31, note: 年终结算}
+      - {from: "2027-01-05T08:00", to: "2027-01-05T20:00", onsite: [sam, wang]}
+people:
+  - {id: wang, role: engineer}
+  - {id: sam, role: engineer}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal := c.Schedule
+	if cal.InspectionDay != 19 || len(cal.HealthChecks) != 2 || cal.HealthChecks[0] != (sla.MonthDay{Month: time.August, Day: 1}) ||
+		cal.At != 10*time.Hour+30*time.Minute || cal.DigestAt != 8*time.Hour || cal.WarrantyWarnings[0] != 60 || cal.RevisitMonths != 6 ||
+		cal.NoticeAhead != 7*24*time.Hour || cal.Zone != c.Location {
+		t.Fatalf("calendar %+v", cal)
+	}
+	if l := c.BasePolicy.Critical; l.LeadAfter != 3*time.Minute || l.ManagerAfter != sla.DefaultCriticalLadder.ManagerAfter {
+		t.Fatalf("critical ladder %+v", l)
+	}
+	if c.Directory.Customers[0].Engineer != "wang" || len(c.Critical) != 2 {
+		t.Fatalf("customer %+v, critical %+v", c.Directory.Customers[0], c.Critical)
+	}
+	w := c.Critical[0]
+	if w.Start != time.Date(2026, 12, 20, 0, 0, 0, 0, c.Location) || w.End != time.Date(2027, 1, 1, 0, 0, 0, 0, c.Location) ||
+		w.Onsite[0] != "wang" || w.Note != "年终结算" {
+		t.Fatalf("window %+v", w)
+	}
+	if strings.Join(c.Critical[1].Onsite, ",") != "sam,wang" {
+		t.Fatalf("on site %v", c.Critical[1].Onsite)
+	}
+
+	_, err = Parse("bad.yaml", []byte(`calendar:
+  inspection_day: 100
+  health_checks: ["13-40"]
+  at: noon
+  revisit_every_months: 5
+critical_ladder: {lead_after: 20m, manager_after: 10m}
+customers:
+  - id: acme
+    engineer: li
+    critical:
+      - {from: 2026-12-31, to: 2026-12-20}
+      - {from: soon, to: 2026-12-20, onsite: [ghost]}
+people:
+  - {id: li, role: customer, customer: acme}
+`))
+	for _, want := range []string{"bad.yaml:2: calendar.inspection_day: must be a day of the quarter",
+		`bad.yaml:3: calendar.health_checks[0]: "13-40" is not a day of the year`, `bad.yaml:4: calendar.at: "noon" is not a time of day`,
+		"bad.yaml:5: calendar.revisit_every_months: must divide the year", "policy: the critical ladder needs",
+		`bad.yaml:9: customers[0].engineer: "li" is not an engineer`, "bad.yaml:11: customers[0].critical[0].to: must be after from",
+		`customers[0].critical[1].from: "soon" is not a date`, `customers[0].critical[1].onsite[0]: no person "ghost"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("expected %q in:\n%v", want, err)
+		}
+	}
+}

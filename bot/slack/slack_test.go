@@ -65,9 +65,16 @@ type env struct {
 
 func newEnv(t *testing.T, appTok string) *env {
 	t.Helper()
+	return newEnvWith(t, appTok, cfgYAML, "CACME", "CENG", "CMGR")
+}
+
+// newEnvWith runs slakeeper on a configuration against a fake Slack that has
+// the given channels.
+func newEnvWith(t *testing.T, appTok, config string, channels ...string) *env {
+	t.Helper()
 	s := storagetest.Postgres(t)
-	cfg := bottest.Configure(t, s, cfgYAML)
-	fake := fakeslack.New(botToken, appToken, "CACME", "CENG", "CMGR")
+	cfg := bottest.Configure(t, s, config)
+	fake := fakeslack.New(botToken, appToken, channels...)
 	t.Cleanup(fake.Close)
 	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -332,3 +332,23 @@ func TestTelegramSinglePoller(t *testing.T) {
 		t.Fatalf("the second replica polled too (%d starts)", n)
 	}
 }
+
+// Files (the quarterly chart and CSV) go out with sendDocument as a
+// multipart upload, the caption escaped for Telegram's HTML.
+func TestTelegramSendsFiles(t *testing.T) {
+	e := newEnv(t, "")
+	data := []byte("period,customer\n2026Q4,acme\n")
+	err := e.router.Svc.SendFiles(context.Background(), commands.Place{Platform: bot.PlatformTelegram, ChatID: "-1003003"}, t0,
+		commands.File{Name: "slakeeper-2026Q4.csv", Type: "text/csv", Caption: "季度报告 <2026Q4> & more", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deliver()
+	msgs := e.tg.BotMessages(mgrGroup)
+	if len(msgs) != 1 || msgs[0].Document == nil {
+		t.Fatalf("sent %+v", msgs)
+	}
+	if d := msgs[0].Document; d.Name != "slakeeper-2026Q4.csv" || string(d.Data) != string(data) || msgs[0].Plain != "季度报告 <2026Q4> & more" {
+		t.Fatalf("document %q %q caption %q", d.Name, d.Data, msgs[0].Plain)
+	}
+}

@@ -45,12 +45,13 @@ func sorted(s []string) []string {
 }
 
 // Every key the code names — error keys and T() keys written as literals —
-// is in the catalog.
+// is in the catalog. The configuration's messages are for operators, in
+// English, and name YAML fields ("calendar.at"), not keys.
 func TestCodeUsesOnlyKnownKeys(t *testing.T) {
-	key := regexp.MustCompile(`"((?:err|reply|notify|status|help|clock|engine|report|level|event|calendar|checklist)\.[a-z_]+)"`)
+	key := regexp.MustCompile(`"((?:err|reply|notify|status|help|clock|engine|report|level|event|calendar|checklist|digest|cstatus|occasion|release|delivery|area|role|usage)\.[a-z_]+)"`)
 	root := filepath.Join("..", "..")
 	filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() && strings.HasPrefix(info.Name(), ".") && path != root {
+		if err != nil || info.IsDir() && (strings.HasPrefix(info.Name(), ".") && path != root || path == filepath.Join(root, "bot", "config")) {
 			return filepath.SkipDir
 		}
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || strings.HasSuffix(path, "catalog.go") {
