@@ -58,7 +58,7 @@ func TestCriticalPeriod(t *testing.T) {
 		// Reported at 10:00, in the period: ack due 10:30.
 		h.say("UCLI", "CACME", "", "集群全部宕机了，所有作业都跑不起来")
 		h.posted()
-		expect(t, only(t, h.at(75*time.Minute), "CENG").Text, "⏰") // 10:15, not 10:20
+		expect(t, only(t, h.at(75*time.Minute), "CENG").Text, "⏰")  // 10:15, not 10:20
 		h.at(90 * time.Minute)                                      // 10:30: the breach
 		expect(t, only(t, h.at(95*time.Minute), "CENG").Text, "组长") // 10:35, not 10:45
 		out := h.at(100 * time.Minute)                              // 10:40, not 11:00

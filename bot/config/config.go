@@ -22,17 +22,17 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	Zone      string     `yaml:"zone"`
-	Language  string     `yaml:"language"`
-	Policy    Policy     `yaml:"policy"`
-	FollowUp  FollowUp   `yaml:"followup"`
-	OnCall    OnCall     `yaml:"oncall"`
-	Calendar  Calendar   `yaml:"calendar"`
+	Zone     string   `yaml:"zone"`
+	Language string   `yaml:"language"`
+	Policy   Policy   `yaml:"policy"`
+	FollowUp FollowUp `yaml:"followup"`
+	OnCall   OnCall   `yaml:"oncall"`
+	Calendar Calendar `yaml:"calendar"`
 	// CriticalLadder is the escalation ladder in critical business periods.
 	CriticalLadder Ladder     `yaml:"critical_ladder"`
 	Customers      []Customer `yaml:"customers"`
-	People    []Person   `yaml:"people"`
-	Channels  []Channel  `yaml:"channels"`
+	People         []Person   `yaml:"people"`
+	Channels       []Channel  `yaml:"channels"`
 
 	// Derived by Load.
 	Location   *time.Location    `yaml:"-"`
