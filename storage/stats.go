@@ -3,9 +3,16 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
+	"sort"
+	"strconv"
+	"sync"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/slakeeper/slakeeper/sla"
 )
@@ -33,7 +40,8 @@ func dur(secs float64) time.Duration {
 
 // Stats computes the statistics of the incidents reported in [from, to) of
 // one customer (or all, with customerID ""), evaluated at now, in SQL: a
-// few aggregate queries over the period's rows, whatever their number.
+// few aggregate queries over the period's rows, whatever their number. On
+// PostgreSQL they run on two connections at once.
 func (s *Store) Stats(ctx context.Context, customerID string, from, to, now time.Time) (sla.Stats, error) {
 	st := sla.Stats{CustomerID: customerID, From: from, To: to, Now: now, BySeverity: map[sla.Severity]int{}}
 	where := `reported_at >= ? AND reported_at < ?`
@@ -42,127 +50,229 @@ func (s *Store) Stats(ctx context.Context, customerID string, from, to, now time
 		where += ` AND customer_id = ?`
 		args = append(args, customerID)
 	}
-	q := func(query string, extra ...any) (string, []any) {
-		return s.db.Rebind(query), append(append([]any{}, extra...), args...)
+	q := statsQuery{s: s, where: where, args: args, now: now}
+	lanes := [][]func(context.Context, *sla.Stats) error{{q.percentiles, q.open}, {q.counts, q.breaches}}
+	if s.dialect != Postgres {
+		lanes = [][]func(context.Context, *sla.Stats) error{append(lanes[0], lanes[1]...)}
 	}
-	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: s.dialect == Postgres})
-	if err != nil {
+	errs := make([]error, len(lanes))
+	var wg sync.WaitGroup
+	for i, lane := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, part := range lane {
+				if errs[i] = part(ctx, &st); errs[i] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return st, fmt.Errorf("stats: %w", err)
 	}
-	defer tx.Rollback()
-
-	// Counts and compliance, one pass.
-	clock := func(met, due, cond string) string {
-		return fmt.Sprintf(`COALESCE(sum(CASE WHEN %[3]s AND %[1]s IS NOT NULL AND %[1]s <= %[2]s THEN 1 ELSE 0 END), 0),
-			COALESCE(sum(CASE WHEN %[3]s AND ((%[1]s IS NOT NULL AND %[1]s > %[2]s) OR (%[1]s IS NULL AND %[2]s <= ?)) THEN 1 ELSE 0 END), 0),
-			COALESCE(sum(CASE WHEN %[3]s AND %[1]s IS NULL AND %[2]s > ? THEN 1 ELSE 0 END), 0)`, met, due, cond)
+	for _, c := range st.Compliance {
+		st.BreachCount += c.Missed // every missed clock is a breach
 	}
-	var n, core int
+	return st, nil
+}
+
+// statsQuery is one period's statistics; each method fills its own fields
+// of sla.Stats, so that they can run at once.
+type statsQuery struct {
+	s     *Store
+	where string
+	args  []any
+	now   time.Time
+}
+
+func (q statsQuery) bind(query string, before ...any) (string, []any) {
+	return q.s.db.Rebind(query), append(append([]any{}, before...), q.args...)
+}
+
+// counts computes the counts, the compliance per clock and the problem
+// areas in one pass: per area, then summed.
+func (q statsQuery) counts(ctx context.Context, st *sla.Stats) error {
+	met := func(met, due, cond string) string {
+		return fmt.Sprintf(`count(*) FILTER (WHERE %[3]s AND %[1]s <= %[2]s),
+			count(*) FILTER (WHERE %[3]s AND (%[1]s > %[2]s OR (%[1]s IS NULL AND %[2]s <= ?)))`, met, due, cond)
+	}
+	now := ts(q.now)
+	query, args := q.bind(`SELECT area, count(*), count(*) FILTER (WHERE severity = 'core'), `+
+		met("acked_at", "ack_due", "1 = 1")+`, `+met("onsite_met_at", "onsite_due", "severity = 'core'")+`, `+
+		met("restored_at", "restore_due", "severity = 'core'")+`, `+met("restored_at", "restore_due", "severity = 'noncore'")+
+		` FROM incidents WHERE `+q.where+` GROUP BY area`, now, now, now, now)
 	comp := []sla.Compliance{{Clock: sla.ClockAck}, {Clock: sla.ClockOnsite}, {Clock: sla.ClockRestore, Severity: sla.SeverityCore},
 		{Clock: sla.ClockRestore, Severity: sla.SeverityNoncore}}
-	query, qargs := q(`SELECT count(*), COALESCE(sum(CASE WHEN severity = 'core' THEN 1 ELSE 0 END), 0), `+
-		clock("acked_at", "ack_due", "1 = 1")+`, `+
-		clock("onsite_met_at", "onsite_due", "severity = 'core'")+`, `+
-		clock("restored_at", "restore_due", "severity = 'core'")+`, `+
-		clock("restored_at", "restore_due", "severity = 'noncore'")+
-		` FROM incidents WHERE `+where, ts(now), ts(now), ts(now), ts(now), ts(now), ts(now), ts(now), ts(now))
-	dest := []any{&n, &core}
-	for i := range comp {
-		dest = append(dest, &comp[i].Met, &comp[i].Missed, &comp[i].Pending)
-	}
-	if err := tx.QueryRowxContext(ctx, query, qargs...).Scan(dest...); err != nil {
-		return st, fmt.Errorf("stats: counts: %w", err)
-	}
-	st.Incidents, st.Compliance = n, comp
-	st.BySeverity[sla.SeverityCore], st.BySeverity[sla.SeverityNoncore] = core, n-core
-
-	// Nearest-rank median and p90 of time to acknowledge and to restore.
-	pct := func(met string) (sla.Percentiles, error) {
-		var p sla.Percentiles
-		var med, p90 sql.NullFloat64
-		query, qargs := q(`WITH d AS (SELECT x, ROW_NUMBER() OVER (ORDER BY x) AS rn, COUNT(*) OVER () AS n
-			FROM (SELECT ` + s.secs("reported_at", met) + ` AS x FROM incidents WHERE ` + met + ` IS NOT NULL AND ` + where + `) s)
-			SELECT COALESCE(max(n), 0), min(CASE WHEN 2 * rn >= n THEN x END), min(CASE WHEN 10 * rn >= 9 * n THEN x END) FROM d`)
-		if err := tx.QueryRowxContext(ctx, query, qargs...).Scan(&p.N, &med, &p90); err != nil {
-			return p, fmt.Errorf("stats: percentiles of %s: %w", met, err)
-		}
-		p.Median, p.P90 = dur(med.Float64), dur(p90.Float64)
-		return p, nil
-	}
-	if st.MTTA, err = pct("acked_at"); err != nil {
-		return st, err
-	}
-	if st.MTTR, err = pct("restored_at"); err != nil {
-		return st, err
-	}
-
-	// Breaches: every missed clock, with its lateness.
-	missed := func(clk, met, due string) string {
-		return `SELECT id, customer_id, '` + clk + `' AS clock, ` + due + ` AS due_at, ` + met + ` IS NULL AS open, ` +
-			s.secs(due, "COALESCE("+met+", ?)") + ` AS late FROM incidents WHERE ` + due + ` IS NOT NULL AND ` +
-			`((` + met + ` IS NOT NULL AND ` + met + ` > ` + due + `) OR (` + met + ` IS NULL AND ` + due + ` <= ?)) AND ` + where
-	}
-	bargs := []any{}
-	for range 3 {
-		bargs = append(bargs, ts(now), ts(now))
-		bargs = append(bargs, args...)
-	}
-	union := missed("ack", "acked_at", "ack_due") + ` UNION ALL ` + missed("onsite", "onsite_met_at", "onsite_due") +
-		` UNION ALL ` + missed("restore", "restored_at", "restore_due")
-	if err := tx.GetContext(ctx, &st.BreachCount, s.db.Rebind(`SELECT count(*) FROM (`+union+`) b`), bargs...); err != nil {
-		return st, fmt.Errorf("stats: breach count: %w", err)
-	}
-	rows, err := tx.QueryxContext(ctx, s.db.Rebind(`SELECT id, customer_id, clock, due_at, open, late FROM (`+union+`) b
-		ORDER BY late DESC, id, clock LIMIT ?`), append(bargs, StatsLimit)...)
+	rows, err := q.s.db.QueryxContext(ctx, query, args...)
 	if err != nil {
-		return st, fmt.Errorf("stats: breaches: %w", err)
-	}
-	for rows.Next() {
-		var b sla.BreachLine
-		var clk string
-		var late float64
-		if err := rows.Scan(&b.IncidentID, &b.CustomerID, &clk, &b.Due, &b.Open, &late); err != nil {
-			rows.Close()
-			return st, fmt.Errorf("stats: breaches: %w", err)
-		}
-		b.Clock, b.Due, b.Lateness = sla.Clock(clk), b.Due.UTC(), dur(late)
-		st.Breaches = append(st.Breaches, b)
-	}
-	if err := rows.Close(); err != nil {
-		return st, err
-	}
-
-	// Unsolved problems reported before the period's end.
-	if st.OpenFollowUps, st.OpenCount, err = openItems(ctx, tx, customerID, to); err != nil {
-		return st, err
-	}
-
-	// The most frequent problem areas.
-	query, qargs = q(`SELECT area, count(*) AS n FROM incidents WHERE ` + where + ` GROUP BY area ORDER BY n DESC, area LIMIT ?`)
-	rows, err = tx.QueryxContext(ctx, query, append(qargs, AreasLimit)...)
-	if err != nil {
-		return st, fmt.Errorf("stats: areas: %w", err)
+		return fmt.Errorf("counts: %w", err)
 	}
 	defer rows.Close()
+	var n, core int
+	areas := map[sla.Area]int{}
 	for rows.Next() {
-		var a sla.AreaCount
 		var area string
-		if err := rows.Scan(&area, &a.N); err != nil {
-			return st, fmt.Errorf("stats: areas: %w", err)
+		var an, acore int
+		var c [8]int
+		if err := rows.Scan(&area, &an, &acore, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7]); err != nil {
+			return fmt.Errorf("counts: %w", err)
 		}
 		if area == "" {
 			area = string(sla.AreaOther)
 		}
-		a.Area = sla.Area(area)
-		st.Areas = append(st.Areas, a)
+		areas[sla.Area(area)] += an
+		n, core = n+an, core+acore
+		for i := range comp {
+			comp[i].Met += c[2*i]
+			comp[i].Missed += c[2*i+1]
+		}
 	}
-	return st, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("counts: %w", err)
+	}
+	// The rest of each clock's incidents are still within their deadline.
+	for i, eligible := range []int{n, core, core, n - core} {
+		comp[i].Pending = eligible - comp[i].Met - comp[i].Missed
+	}
+	st.Incidents, st.Compliance = n, comp
+	st.BySeverity[sla.SeverityCore], st.BySeverity[sla.SeverityNoncore] = core, n-core
+	for a, c := range areas {
+		st.Areas = append(st.Areas, sla.AreaCount{Area: a, N: c})
+	}
+	sort.Slice(st.Areas, func(i, j int) bool {
+		if st.Areas[i].N != st.Areas[j].N {
+			return st.Areas[i].N > st.Areas[j].N
+		}
+		return st.Areas[i].Area < st.Areas[j].Area
+	})
+	st.Areas = st.Areas[:min(len(st.Areas), AreasLimit)]
+	return nil
+}
+
+// percentiles computes the nearest-rank median and p90 of the time to
+// acknowledge and to restore.
+func (q statsQuery) percentiles(ctx context.Context, st *sla.Stats) error {
+	if q.s.dialect == Postgres {
+		// percentile_disc is the first value whose cumulative share reaches
+		// the fraction: the nearest rank. NULLs are ignored.
+		query, args := q.bind(`SELECT count(ack_ms), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY ack_ms),
+			count(restore_ms), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY restore_ms) FROM incidents WHERE ` + q.where)
+		var ack, restore pq.Int64Array
+		err := q.s.inReadTx(ctx, func(tx *sqlx.Tx) error {
+			return tx.QueryRowxContext(ctx, query, args...).Scan(&st.MTTA.N, &ack, &st.MTTR.N, &restore)
+		})
+		if err != nil {
+			return fmt.Errorf("percentiles: %w", err)
+		}
+		ms := func(v pq.Int64Array, i int) time.Duration {
+			if len(v) <= i {
+				return 0 // no values: percentile_disc gives NULL
+			}
+			return time.Duration(v[i]) * time.Millisecond
+		}
+		st.MTTA.Median, st.MTTA.P90, st.MTTR.Median, st.MTTR.P90 = ms(ack, 0), ms(ack, 1), ms(restore, 0), ms(restore, 1)
+		return nil
+	}
+	// SQLite has no ordered-set aggregates: rank with a window instead.
+	pct := func(col string) (sla.Percentiles, error) {
+		var p sla.Percentiles
+		var med, p90 sql.NullInt64
+		query, args := q.bind(`WITH d AS (SELECT ` + col + ` AS x, ROW_NUMBER() OVER (ORDER BY ` + col + `) AS rn, COUNT(*) OVER () AS n
+			FROM incidents WHERE ` + col + ` IS NOT NULL AND ` + q.where + `)
+			SELECT COALESCE(max(n), 0), min(CASE WHEN 2 * rn >= n THEN x END), min(CASE WHEN 10 * rn >= 9 * n THEN x END) FROM d`)
+		if err := q.s.db.QueryRowxContext(ctx, query, args...).Scan(&p.N, &med, &p90); err != nil {
+			return p, fmt.Errorf("percentiles of %s: %w", col, err)
+		}
+		p.Median, p.P90 = time.Duration(med.Int64)*time.Millisecond, time.Duration(p90.Int64)*time.Millisecond
+		return p, nil
+	}
+	var err error
+	if st.MTTA, err = pct("ack_ms"); err != nil {
+		return err
+	}
+	st.MTTR, err = pct("restore_ms")
+	return err
+}
+
+// inReadTx runs fn in a read-only transaction with room to sort in memory.
+func (s *Store) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: s.dialect == Postgres})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+			return err
+		}
+	}
+	return fn(tx)
+}
+
+// breaches lists the worst missed clocks by lateness: the top of each clock,
+// merged.
+func (q statsQuery) breaches(ctx context.Context, st *sla.Stats) error {
+	secs := q.s.secs
+	var all []sla.BreachLine
+	lateness := func(met, due string) string {
+		if q.s.dialect == Postgres {
+			return "(COALESCE(" + met + ", ?) - " + due + ")" // an interval sorts faster than its seconds
+		}
+		return secs(due, "COALESCE("+met+", ?)")
+	}
+	for _, c := range []struct{ clock, met, due string }{{"ack", "acked_at", "ack_due"}, {"onsite", "onsite_met_at", "onsite_due"},
+		{"restore", "restored_at", "restore_due"}} {
+		query, args := q.bind(`SELECT id, customer_id, `+c.due+` AS due_at, `+c.met+` IS NULL AS open, `+
+			secs(c.due, "COALESCE("+c.met+", ?)")+` AS late FROM incidents WHERE `+c.due+` IS NOT NULL AND `+
+			`((`+c.met+` IS NOT NULL AND `+c.met+` > `+c.due+`) OR (`+c.met+` IS NULL AND `+c.due+` <= ?)) AND `+q.where+`
+			ORDER BY `+lateness(c.met, c.due)+` DESC, id LIMIT `+strconv.Itoa(StatsLimit), ts(q.now), ts(q.now))
+		args = append(args, ts(q.now))
+		rows, err := q.s.db.QueryxContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("breaches: %w", err)
+		}
+		for rows.Next() {
+			b := sla.BreachLine{Clock: sla.Clock(c.clock)}
+			var late float64
+			if err := rows.Scan(&b.IncidentID, &b.CustomerID, &b.Due, &b.Open, &late); err != nil {
+				rows.Close()
+				return fmt.Errorf("breaches: %w", err)
+			}
+			b.Due, b.Lateness = b.Due.UTC(), dur(late)
+			all = append(all, b)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	order := map[sla.Clock]int{sla.ClockAck: 0, sla.ClockOnsite: 1, sla.ClockRestore: 2}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.Lateness != b.Lateness {
+			return a.Lateness > b.Lateness
+		}
+		if a.IncidentID != b.IncidentID {
+			return a.IncidentID < b.IncidentID
+		}
+		return order[a.Clock] < order[b.Clock]
+	})
+	st.Breaches = all[:min(len(all), StatsLimit)]
+	return nil
+}
+
+// open lists the unsolved problems reported before the period's end.
+func (q statsQuery) open(ctx context.Context, st *sla.Stats) error {
+	var err error
+	st.OpenFollowUps, st.OpenCount, err = openItems(ctx, q.s.db, st.CustomerID, st.To)
+	return err
 }
 
 // openItems lists unsolved incidents reported before the given time, oldest
 // first, up to StatsLimit, with their total count.
 func openItems(ctx context.Context, q queryer, customerID string, before time.Time) ([]sla.OpenItem, int, error) {
-	where := `status <> 'closed' AND reported_at < ?`
+	where := `status IN ('open', 'acknowledged', 'onsite', 'restored') AND reported_at < ?`
 	args := []any{ts(before)}
 	if customerID != "" {
 		where += ` AND customer_id = ?`

@@ -5,6 +5,12 @@
 
 ALTER TABLE incidents ADD COLUMN area TEXT NOT NULL DEFAULT '';
 CREATE INDEX incidents_reported ON incidents (reported_at);
+-- Time to acknowledge and to restore in milliseconds, for the statistics.
+-- The driver stores UTC times as "2006-01-02 15:04:05.999999999 +0000 UTC".
+ALTER TABLE incidents ADD COLUMN ack_ms INTEGER GENERATED ALWAYS AS (CAST(round(
+    (julianday(replace(acked_at, ' +0000 UTC', '')) - julianday(replace(reported_at, ' +0000 UTC', ''))) * 86400000) AS INTEGER)) VIRTUAL;
+ALTER TABLE incidents ADD COLUMN restore_ms INTEGER GENERATED ALWAYS AS (CAST(round(
+    (julianday(replace(restored_at, ' +0000 UTC', '')) - julianday(replace(reported_at, ' +0000 UTC', ''))) * 86400000) AS INTEGER)) VIRTUAL;
 
 ALTER TABLE outbox ADD COLUMN topic TEXT NOT NULL DEFAULT '';
 CREATE INDEX outbox_topic ON outbox (topic) WHERE topic <> '';
