@@ -85,7 +85,13 @@ type harness struct {
 
 func newHarness(t *testing.T, s *storage.Store) *harness {
 	t.Helper()
-	cfg := bottest.Configure(t, s, testConfig)
+	return newHarnessWith(t, s, testConfig)
+}
+
+// newHarnessWith runs slakeeper on a configuration, with a recording Slack.
+func newHarnessWith(t *testing.T, s *storage.Store, config string) *harness {
+	t.Helper()
+	cfg := bottest.Configure(t, s, config)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := bot.NewManualClock(t0)
 	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})

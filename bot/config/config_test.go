@@ -187,3 +187,21 @@ people:
 		}
 	}
 }
+
+// The configuration parser, fed any text: an error or a valid
+// configuration, never a panic.
+func FuzzParse(f *testing.F) {
+	example, err := os.ReadFile("../../examples/slakeeper.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(example)
+	f.Add([]byte("calendar: {inspection_day: 0, health_checks: [\"02-30\"]}\ncustomers: [{id: a, critical: [{from: 2026-01-01, to: 2026-01-01}]}]"))
+	f.Add([]byte("oncall: {handover: \"sun 25:99\", people: [x]}"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		c, err := Parse("f.yaml", text)
+		if err == nil && (c.Location == nil || c.BasePolicy.Validate() != nil) {
+			t.Fatalf("accepted an invalid configuration: %+v", c)
+		}
+	})
+}

@@ -64,7 +64,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 		c := slackgo.SlashCommand{Command: form.Get("command"), Text: form.Get("text"), ChannelID: form.Get("channel_id"),
 			UserID: form.Get("user_id"), UserName: form.Get("user_name"), ResponseURL: form.Get("response_url"),
 			TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id")}
-		writeEphemeral(w, a.onCommand(r.Context(), c))
+		writeEphemeral(w, a.onCommand(r.Context(), c, replayKey(r)))
 	}))
 	mux.HandleFunc("POST /slack/interactions", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		form, err := url.ParseQuery(string(body))
@@ -79,7 +79,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 		}
 		// A click is answered through its response_url; the HTTP answer only
 		// acknowledges it.
-		if text := a.onAction(r.Context(), cb); text != "" {
+		if text := a.onAction(r.Context(), cb, replayKey(r)); text != "" {
 			if err := a.respond(r.Context(), cb.ResponseURL, text); err != nil {
 				a.log.Warn("slack: answer to a click not delivered", "err", err)
 			}
@@ -104,6 +104,14 @@ func (a *Adapter) signed(next func(http.ResponseWriter, *http.Request, []byte)) 
 		}
 		next(w, r, body)
 	}
+}
+
+// replayKey identifies a signed delivery of a command or a click. Slack
+// never retries those, so a second request with the same signature is
+// someone replaying a captured one within the five minutes it stays valid;
+// the router drops it as it drops a retried event.
+func replayKey(r *http.Request) string {
+	return "sig:" + r.Header.Get("X-Slack-Request-Timestamp") + ":" + r.Header.Get("X-Slack-Signature")
 }
 
 func writeEphemeral(w http.ResponseWriter, text string) {

@@ -147,21 +147,23 @@ func (a *Adapter) respond(ctx context.Context, responseURL, text string) error {
 
 // onCommand handles a slash command and returns the answer to show the
 // person (ephemeral), or "" when it will come through the response_url.
-func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand) string {
+// deliveryID, when not empty, identifies this delivery: a second one with
+// the same id is a replay and is dropped.
+func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand, deliveryID string) string {
 	in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
-		Text: commandText(c.Command, c.Text)}
+		Text: commandText(c.Command, c.Text), EventID: deliveryID}
 	return a.reply(ctx, in, c.ResponseURL)
 }
 
 // onAction handles a click on a card's button: it runs the button's command
 // on the card's incident as the person who clicked, and answers them
 // ephemerally. The card itself is edited by the change's outbox message.
-func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback) string {
+func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback, deliveryID string) string {
 	if cb.Type != slackgo.InteractionTypeBlockActions {
 		return ""
 	}
 	var answers []string
-	for _, act := range cb.ActionCallback.BlockActions {
+	for i, act := range cb.ActionCallback.BlockActions {
 		cmd, ok := strings.CutPrefix(act.ActionID, actionPrefix)
 		if !ok {
 			continue
@@ -171,6 +173,9 @@ func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback) 
 			line += " " + restoreSummary
 		}
 		in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name, Text: line}
+		if deliveryID != "" {
+			in.EventID = fmt.Sprintf("%s/%d", deliveryID, i)
+		}
 		if text := a.reply(ctx, in, cb.ResponseURL); text != "" {
 			answers = append(answers, text)
 		}

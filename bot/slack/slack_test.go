@@ -50,7 +50,7 @@ oncall:
 var t0 = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *storage.Store
 	slack  *fakeslack.Server
 	http   *httptest.Server
@@ -70,7 +70,7 @@ func newEnv(t *testing.T, appTok string) *env {
 
 // newEnvWith runs slakeeper on a configuration against a fake Slack that has
 // the given channels.
-func newEnvWith(t *testing.T, appTok, config string, channels ...string) *env {
+func newEnvWith(t testing.TB, appTok, config string, channels ...string) *env {
 	t.Helper()
 	s := storagetest.Postgres(t)
 	cfg := bottest.Configure(t, s, config)

@@ -61,7 +61,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt 
 			return
 		}
 		var payload any
-		if text := a.onCommand(ctx, c); text != "" {
+		if text := a.onCommand(ctx, c, ""); text != "" {
 			payload = map[string]string{"response_type": "ephemeral", "text": truncate(escape(text), maxText)}
 		}
 		a.ack(ctx, sm, evt.Request, payload)
@@ -71,7 +71,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt 
 			return
 		}
 		a.ack(ctx, sm, evt.Request, nil)
-		if text := a.onAction(ctx, cb); text != "" {
+		if text := a.onAction(ctx, cb, ""); text != "" {
 			if err := a.respond(ctx, cb.ResponseURL, text); err != nil {
 				a.log.Warn("slack: answer to a click not delivered", "err", err)
 			}

@@ -48,7 +48,7 @@ oncall:
 var t0 = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *storage.Store
 	tg     *faketelegram.Server
 	clock  *bot.ManualClock
@@ -61,7 +61,7 @@ type env struct {
 	log    *slog.Logger
 }
 
-func newEnv(t *testing.T, secret string) *env {
+func newEnv(t testing.TB, secret string) *env {
 	t.Helper()
 	s := storagetest.Postgres(t)
 	cfg := bottest.Configure(t, s, cfgYAML)
