@@ -143,8 +143,9 @@ func (e *env) say(channel, user, text string) (int, string) {
 
 func (e *env) command(user, channel, cmd, text string) string {
 	e.t.Helper()
+	e.seq++ // Slack gives every invocation its own trigger id
 	form := url.Values{"command": {cmd}, "text": {text}, "user_id": {user}, "channel_id": {channel},
-		"response_url": {e.slack.ResponseURL("cmd")}, "team_id": {"T1"}, "trigger_id": {"x"}}
+		"response_url": {e.slack.ResponseURL("cmd")}, "team_id": {"T1"}, "trigger_id": {fmt.Sprintf("trig-%d", e.seq)}}
 	code, body := e.signed("/slack/commands", "application/x-www-form-urlencoded", []byte(form.Encode()))
 	if code != http.StatusOK {
 		e.t.Fatalf("command %s %s: %d", cmd, text, code)
@@ -156,8 +157,9 @@ func (e *env) command(user, channel, cmd, text string) string {
 
 func (e *env) click(user, action string, id int64) int {
 	e.t.Helper()
+	e.seq++
 	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "user": map[string]any{"id": user, "name": user},
-		"channel": map[string]any{"id": "CENG"}, "response_url": e.slack.ResponseURL("click-" + user), "trigger_id": "t",
+		"channel": map[string]any{"id": "CENG"}, "response_url": e.slack.ResponseURL("click-" + user), "trigger_id": fmt.Sprintf("trig-%d", e.seq),
 		"actions": []map[string]any{{"action_id": "slakeeper:" + action, "value": fmt.Sprint(id), "type": "button", "block_id": "b"}}})
 	code, _ := e.signed("/slack/interactions", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode()))
 	return code
