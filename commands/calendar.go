@@ -383,16 +383,13 @@ func (h Handler) critical(ctx context.Context, r Request, cmd Command) (string, 
 		return "", sla.Errorf(sla.EINVALID, "err.usage", map[string]any{"command": "critical"}, "usage")
 	}
 	zone := h.Svc.Calendar().Zone
-	from, _, err := parseWhen(fromWord, zone)
+	from, err := sla.ParseWhen(fromWord, zone, false)
 	if err != nil {
 		return "", err
 	}
-	to, dateOnly, err := parseWhen(toWord, zone)
+	to, err := sla.ParseWhen(toWord, zone, true)
 	if err != nil {
 		return "", err
-	}
-	if dateOnly {
-		to = to.AddDate(0, 0, 1) // through the end of that day
 	}
 	if !to.After(from) || !to.After(r.Now) || to.Sub(from) > 366*24*time.Hour {
 		return "", sla.Errorf(sla.EINVALID, "err.time_order", nil, "the end must be after the start")
@@ -422,19 +419,6 @@ func (h Handler) critical(ctx context.Context, r Request, cmd Command) (string, 
 		}
 	}
 	return i18n.T(l, "reply.critical_added", h.WindowParams(l, w)), nil
-}
-
-// parseWhen reads "2026-12-20" (midnight) or "2026-12-20T08:00" in zone.
-func parseWhen(s string, zone *time.Location) (t time.Time, dateOnly bool, err error) {
-	if t, err := time.ParseInLocation("2006-01-02", s, zone); err == nil {
-		return t, true, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, zone); err == nil {
-			return t, false, nil
-		}
-	}
-	return time.Time{}, false, sla.Errorf(sla.EINVALID, "err.bad_time", map[string]any{"value": s}, "%q is not a time", s)
 }
 
 // digest: "/digest [daily|weekly|quarter] [customer] [2026Q3]".

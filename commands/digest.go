@@ -17,13 +17,10 @@ type Namer func(customerID string) string
 
 func clockLabel(l sla.Lang, c sla.Compliance) string {
 	label := i18n.T(l, "clock."+string(c.Clock), nil)
-	if c.Severity != "" {
-		label += "（" + i18n.Severity(l, c.Severity) + "）"
-		if l == sla.LangEN {
-			label = i18n.T(l, "clock."+string(c.Clock), nil) + " (" + i18n.Severity(l, c.Severity) + ")"
-		}
+	if c.Severity == "" {
+		return label
 	}
-	return label
+	return i18n.T(l, "digest.clock_of", map[string]any{"clock": label, "severity": i18n.Severity(l, c.Severity)})
 }
 
 func pct(c sla.Compliance) string {

@@ -40,3 +40,22 @@ func (p Policy) During(windows []CriticalWindow, reported time.Time) Policy {
 	}
 	return p
 }
+
+// ParseWhen reads a time as people write a period's bounds: "2026-12-20"
+// (a day) or "2026-12-20T08:00", in zone. A day alone is its midnight, or,
+// for the end of a period (end true), the next midnight, so that the
+// period runs through that day. The error is EINVALID err.bad_time.
+func ParseWhen(s string, zone *time.Location, end bool) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", s, zone); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, zone); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, Errorf(EINVALID, "err.bad_time", map[string]any{"value": s}, "%q is not a time", s)
+}

@@ -375,46 +375,20 @@ func (v *validator) validate(c *Config) {
 	weekday, at, _ := v.weekTime("oncall.handover", c.OnCall.Handover, time.Monday, 9*time.Hour)
 	c.Rotation = sla.Rotation{Weekday: weekday, At: at, Zone: loc}
 	for i, id := range c.OnCall.People {
-		p := fmt.Sprintf("oncall.people[%d]", i)
-		found := false
-		for _, pe := range c.Directory.People {
-			if pe.ID == id {
-				found = true
-				if !pe.Role.IsStaff() {
-					v.errf(p, "%q is not an engineer", id)
-				}
-			}
-		}
-		if !found {
-			v.errf(p, "no person %q is defined", id)
-		}
+		v.staff(fmt.Sprintf("oncall.people[%d]", i), id, c.Directory.People)
 		c.Rotation.People = append(c.Rotation.People, id)
 	}
 
 	for i, cu := range c.Customers {
 		p := fmt.Sprintf("customers[%d]", i)
-		staff := func(path, id string) bool {
-			for _, pe := range c.Directory.People {
-				if pe.ID == id {
-					if !pe.Role.IsStaff() {
-						v.errf(path, "%q is not an engineer", id)
-					}
-					return true
-				}
-			}
-			v.errf(path, "no person %q is defined", id)
-			return false
-		}
+		staff := func(path, id string) bool { return v.staff(path, id, c.Directory.People) }
 		if cu.Engineer != "" && staff(p+".engineer", cu.Engineer) {
 			c.Directory.Customers[i].Engineer = cu.Engineer
 		}
 		for j, cr := range cu.Critical {
 			q := fmt.Sprintf("%s.critical[%d]", p, j)
-			from, _, okFrom := v.when(q+".from", cr.From, loc)
-			to, dateOnly, okTo := v.when(q+".to", cr.To, loc)
-			if dateOnly {
-				to = to.AddDate(0, 0, 1)
-			}
+			from, okFrom := v.when(q+".from", cr.From, loc, false)
+			to, okTo := v.when(q+".to", cr.To, loc, true)
 			if okFrom && okTo && !to.After(from) {
 				v.errf(q+".to", "must be after from")
 			}
@@ -482,16 +456,30 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// when reads "2026-12-20" or "2026-12-20T08:00" in loc.
-func (v *validator) when(path, s string, loc *time.Location) (t time.Time, dateOnly, ok bool) {
-	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
-		return t, true, true
+// staff checks that a person is defined and is staff; it reports whether
+// the person is defined.
+func (v *validator) staff(path, id string, people []sla.Person) bool {
+	for _, pe := range people {
+		if pe.ID == id {
+			if !pe.Role.IsStaff() {
+				v.errf(path, "%q is not an engineer", id)
+			}
+			return true
+		}
 	}
-	if t, err := time.ParseInLocation("2006-01-02T15:04", s, loc); err == nil {
-		return t, false, true
+	v.errf(path, "no person %q is defined", id)
+	return false
+}
+
+// when reads a period's bound, "2026-12-20" or "2026-12-20T08:00" in loc
+// (sla.ParseWhen).
+func (v *validator) when(path, s string, loc *time.Location, end bool) (time.Time, bool) {
+	t, err := sla.ParseWhen(s, loc, end)
+	if err != nil {
+		v.errf(path, "%q is not a date or time (2026-12-20 or 2026-12-20T08:00)", s)
+		return t, false
 	}
-	v.errf(path, "%q is not a date or time (2026-12-20 or 2026-12-20T08:00)", s)
-	return time.Time{}, false, false
+	return t, true
 }
 
 // clock reads "HH:MM" as a time of day.

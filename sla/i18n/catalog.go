@@ -206,6 +206,7 @@ var catalog = map[string]entry{
 	"digest.incidents":       {"事件 {n} 起：核心 {core}，非核心 {noncore}", "Incidents: {n} ({core} core, {noncore} non-core)"},
 	"digest.mtta":            {"响应时间 MTTA：中位数 {median}，P90 {p90}（{n} 起）", "MTTA: median {median}, p90 {p90} (n={n})"},
 	"digest.mttr":            {"恢复时间 MTTR：中位数 {median}，P90 {p90}（{n} 起）", "MTTR: median {median}, p90 {p90} (n={n})"},
+	"digest.clock_of":        {"{clock}（{severity}）", "{clock} ({severity})"},
 	"digest.compliance":      {"时限达成率：", "Compliance:"},
 	"digest.compliance_line": {"• {clock}：{pct}（按时 {met}，超时 {missed}，进行中 {pending}）", "• {clock}: {pct} ({met} met, {missed} missed, {pending} pending)"},
 	"digest.breaches":        {"超时 {n} 项：", "Breaches: {n}"},

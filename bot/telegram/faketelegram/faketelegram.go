@@ -342,9 +342,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, p params) {
 		}
 		m.ReplyTo = r.MessageID
 	}
-	s.nextMsg[chat]++
-	m.ID = s.nextMsg[chat]
-	s.messages = append(s.messages, m)
+	s.add(m)
 	reply(w, s.wire(m))
 }
 
@@ -389,10 +387,15 @@ func (s *Server) sendDocument(w http.ResponseWriter, r *http.Request, p params) 
 		return
 	}
 	m := &Message{ChatID: chat, Topic: p.int("message_thread_id"), FromBot: true, Text: p["caption"], Plain: caption, Document: doc}
-	s.nextMsg[chat]++
-	m.ID = s.nextMsg[chat]
-	s.messages = append(s.messages, m)
+	s.add(m)
 	reply(w, s.wire(m))
+}
+
+// add numbers a message in its chat and keeps it.
+func (s *Server) add(m *Message) {
+	s.nextMsg[m.ChatID]++
+	m.ID = s.nextMsg[m.ChatID]
+	s.messages = append(s.messages, m)
 }
 
 func (s *Server) wire(m *Message) map[string]any {
