@@ -112,7 +112,7 @@ func (a *Announcer) Tick(ctx context.Context) (int, error) {
 		}
 	}
 	for _, p := range cal.Digests(now, lookback) {
-		if err := post(p, func() ([]storage.Outgoing, error) { return a.digest(ctx, cal, p, now) }); err != nil {
+		if err := post(p, func() ([]storage.Outgoing, error) { return a.digest(ctx, p, now) }); err != nil {
 			return posted, err
 		}
 	}
@@ -211,10 +211,10 @@ func (a *Announcer) critical(w sla.CriticalWindow) []storage.Outgoing {
 	return out
 }
 
-// digest renders a digest for each managers' channel, in its language; the
-// quarterly report comes with its chart and CSV.
-func (a *Announcer) digest(ctx context.Context, cal sla.Calendar, p sla.Post, now time.Time) ([]storage.Outgoing, error) {
-	var out []storage.Outgoing
+// digest renders a digest once per language and posts it to each
+// managers' channel in the channel's language; the quarterly report comes
+// with its chart and CSV.
+func (a *Announcer) digest(ctx context.Context, p sla.Post, now time.Time) ([]storage.Outgoing, error) {
 	name := commands.Namer(func(id string) string {
 		if c, ok := a.Svc.Dir.Customer(id); ok {
 			return c.Name
@@ -222,31 +222,30 @@ func (a *Announcer) digest(ctx context.Context, cal sla.Calendar, p sla.Post, no
 		return id
 	})
 	var files []commands.File
-	for i, ch := range a.Svc.Dir.Channels(storage.ChannelManagers, "") {
-		f := a.Svc.Format(a.Svc.channelLang(ch))
-		var text string
+	render := func(f i18n.Format) (string, error) {
 		switch p.Digest {
 		case sla.DigestDaily:
 			d, err := a.Svc.DailyDigest(ctx, "", p.To)
-			if err != nil {
-				return nil, err
-			}
-			text = commands.DailyText(f, d, name)
+			return commands.DailyText(f, d, name), err
 		case sla.DigestWeekly:
 			st, err := a.Svc.Stats(ctx, "", p.From, p.To, now)
-			if err != nil {
+			return commands.StatsText(f, i18n.T(f.Lang, "digest.title.weekly", nil), st, name), err
+		}
+		report, fs, err := commands.QuarterReport(ctx, a.Svc, f, p.Period, p.From, p.To, now, "", name)
+		files = fs
+		return report + "\n" + i18n.T(f.Lang, "digest.files", nil), err
+	}
+	texts := map[sla.Lang]string{}
+	var out []storage.Outgoing
+	for _, ch := range a.Svc.Dir.Channels(storage.ChannelManagers, "") {
+		f := a.Svc.Format(a.Svc.channelLang(ch))
+		text, ok := texts[f.Lang]
+		if !ok {
+			var err error
+			if text, err = render(f); err != nil {
 				return nil, err
 			}
-			text = commands.StatsText(f, i18n.T(f.Lang, "digest.title.weekly", nil), st, name)
-		case sla.DigestQuarter:
-			report, fs, err := commands.QuarterReport(ctx, a.Svc, f, p.Period, p.From, p.To, now, "", name)
-			if err != nil {
-				return nil, err
-			}
-			if i == 0 {
-				files = fs
-			}
-			text = report + "\n" + i18n.T(f.Lang, "digest.files", nil)
+			texts[f.Lang] = text
 		}
 		out = append(out, announcement(ch, "digest", text))
 		msgs, err := fileMessages(ch.Platform, ch.ChatID, "", "", files)
