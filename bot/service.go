@@ -131,7 +131,7 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 	if err != nil {
 		return inc, err
 	}
-	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(policy, r.Now)); err != nil {
+	if err := tx.ScheduleTimers(ctx, inc.ID, inc.Timers(policy, r.Now)); err != nil {
 		return inc, err
 	}
 	thread := r.Place.ThreadID

@@ -164,16 +164,21 @@ func (s *Store) ListIncidents(ctx context.Context, f IncidentFilter) ([]sla.Inci
 
 // AppendEvents adds events to an incident's timeline.
 func (tx *Tx) AppendEvents(ctx context.Context, incidentID int64, evs ...sla.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 7*len(evs))
 	for _, e := range evs {
 		data := "{}"
 		if len(e.Data) > 0 {
 			b, _ := json.Marshal(e.Data)
 			data = string(b)
 		}
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timeline (incident_id, at, kind, actor_id, actor_name, body, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`), incidentID, ts(e.At), string(e.Kind), nullStr(e.ActorID), e.Actor, e.Body, data); err != nil {
-			return fmt.Errorf("incident %d: timeline: %w", incidentID, mapErr(err))
-		}
+		args = append(args, incidentID, ts(e.At), string(e.Kind), nullStr(e.ActorID), e.Actor, e.Body, data)
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timeline (incident_id, at, kind, actor_id, actor_name, body, data)
+		VALUES `+values(len(evs), 7)), args...); err != nil {
+		return fmt.Errorf("incident %d: timeline: %w", incidentID, mapErr(err))
 	}
 	return nil
 }

@@ -32,12 +32,16 @@ type Outgoing struct {
 
 // Enqueue writes messages to the outbox, due at now.
 func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 11*len(msgs))
 	for _, m := range msgs {
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id,
-			kind, body, next_attempt_at, mentions, payload, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now), strings.Join(m.Mentions, ","), m.Payload, m.Topic); err != nil {
-			return fmt.Errorf("enqueue %s to %s/%s: %w", m.Kind, m.Platform, m.ChatID, mapErr(err))
-		}
+		args = append(args, ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now), strings.Join(m.Mentions, ","), m.Payload, m.Topic)
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id,
+		kind, body, next_attempt_at, mentions, payload, topic) VALUES `+values(len(msgs), 11)), args...); err != nil {
+		return fmt.Errorf("enqueue %d message(s), the first %s to %s/%s: %w", len(msgs), msgs[0].Kind, msgs[0].Platform, msgs[0].ChatID, mapErr(err))
 	}
 	return nil
 }

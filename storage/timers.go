@@ -65,23 +65,43 @@ func (tx *Tx) SyncTimers(ctx context.Context, incidentID int64, want []sla.Timer
 			cancel = append(cancel, h.ID)
 		}
 	}
-	for _, id := range cancel {
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE timers SET status = 'cancelled' WHERE id = ?`), id); err != nil {
-			return fmt.Errorf("incident %d: cancel timer: %w", incidentID, err)
+	if len(cancel) > 0 {
+		args := make([]any, len(cancel))
+		for i, id := range cancel {
+			args[i] = id
+		}
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE timers SET status = 'cancelled' WHERE id IN (`+inList(len(cancel))+`)`), args...); err != nil {
+			return fmt.Errorf("incident %d: cancel timers: %w", incidentID, err)
 		}
 	}
+	var missing []sla.Timer
 	for _, t := range want {
 		k := keyOf(string(t.Clock), string(t.Kind), t.Due)
 		if !wanted[k] {
 			continue
 		}
 		delete(wanted, k)
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timers (incident_id, clock, kind, level, due_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (incident_id, clock, kind, due_at) DO UPDATE SET status = 'pending', level = excluded.level
-			WHERE timers.status = 'cancelled'`),
-			incidentID, string(t.Clock), string(t.Kind), t.Level, ts(t.Due)); err != nil {
-			return fmt.Errorf("incident %d: schedule timer: %w", incidentID, mapErr(err))
-		}
+		missing = append(missing, t)
+	}
+	return tx.ScheduleTimers(ctx, incidentID, missing)
+}
+
+// ScheduleTimers adds timers to an incident in one statement; a timer that
+// is already pending or fired stays as it is, a cancelled one is pending
+// again. A new incident's timers need nothing else (SyncTimers without
+// reading what is there).
+func (tx *Tx) ScheduleTimers(ctx context.Context, incidentID int64, timers []sla.Timer) error {
+	if len(timers) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 5*len(timers))
+	for _, t := range timers {
+		args = append(args, incidentID, string(t.Clock), string(t.Kind), t.Level, ts(t.Due))
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timers (incident_id, clock, kind, level, due_at) VALUES `+values(len(timers), 5)+`
+		ON CONFLICT (incident_id, clock, kind, due_at) DO UPDATE SET status = 'pending', level = excluded.level
+		WHERE timers.status = 'cancelled'`), args...); err != nil {
+		return fmt.Errorf("incident %d: schedule timers: %w", incidentID, mapErr(err))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ package bottest
 import (
 	"bytes"
 	"context"
+	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -72,3 +74,17 @@ func Configure(t testing.TB, s *storage.Store, yaml string) *config.Config {
 	}
 	return cfg
 }
+
+// Percentile returns the p-th percentile (0-100) of ds by the nearest-rank
+// method; ds is sorted in place.
+func Percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	rank := int(math.Ceil(p / 100 * float64(len(ds))))
+	return ds[min(max(rank, 1), len(ds))-1]
+}
+
+// Millis is d in milliseconds, for benchmark metrics.
+func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

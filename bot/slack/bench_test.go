@@ -1,0 +1,147 @@
+package slack_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/bot/slack"
+	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
+	"github.com/slakeeper/slakeeper/storage"
+	"github.com/slakeeper/slakeeper/storage/storagetest"
+)
+
+// Intake benchmark settings: as many concurrent senders as Slack keeps
+// connections open, and enough events for stable percentiles.
+const (
+	intakeClients = 16
+	intakeEvents  = 4000
+)
+
+// BenchmarkIntake measures signed Slack events over HTTP, each a customer's
+// fault report, to a durable incident (the 200 is written after the
+// incident's transaction commits), beside the raw durable-commit rate of the
+// same PostgreSQL database with the same concurrency: one-row INSERTs, each
+// its own transaction. The ratio of the two is the figure (issue 7 target ≥
+// 0.5).
+//
+//	go test ./bot/slack -run '^$' -bench Intake -benchtime 1x
+func BenchmarkIntake(b *testing.B) {
+	s := storagetest.Postgres(b)
+	fake := fakeslack.New(botToken, "", "CACME", "CENG", "CMGR")
+	b.Cleanup(fake.Close)
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cfg := bottest.Configure(b, s, cfgYAML)
+	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
+	svc := &bot.Service{Store: s, Dir: dir}
+	clock := bot.SystemClock{}
+	ad, err := slack.New(context.Background(), slack.Config{BotToken: botToken, SigningSecret: secret, APIURL: fake.APIURL()},
+		&bot.Router{Svc: svc, Clock: clock, Log: log}, dir, clock, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(ad.Close)
+	mux := http.NewServeMux()
+	ad.Routes(mux)
+	srv := httptest.NewServer(mux)
+	b.Cleanup(srv.Close)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: intakeClients}}
+
+	var rate, commits float64
+	var p50, p99 time.Duration
+	for i := 0; b.Loop(); i++ {
+		commits = rawCommitRate(b, s, intakeClients, intakeEvents)
+		lat := make([]time.Duration, intakeEvents)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range intakeClients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					n := int(next.Add(1)) - 1
+					if n >= intakeEvents {
+						return
+					}
+					ts := fmt.Sprintf("1764032400.%06d", n)
+					body := messageEvent(fmt.Sprintf("EvB%d-%d", i, n), "CACME", "UCLI", ts, "",
+						fmt.Sprintf("the whole cluster is down, nothing runs (report %d-%d)", i, n))
+					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", bytes.NewReader(body))
+					req.Header = fakeslack.Sign(secret, body, time.Now())
+					req.Header.Set("Content-Type", "application/json")
+					t := time.Now()
+					res, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					lat[n] = time.Since(t)
+					if res.StatusCode != http.StatusOK {
+						b.Errorf("event %d: %d", n, res.StatusCode)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		rate = intakeEvents / time.Since(start).Seconds()
+		p50, p99 = bottest.Percentile(lat, 50), bottest.Percentile(lat, 99)
+		var have int
+		if err := s.DB().Get(&have, `SELECT count(*) FROM incidents`); err != nil {
+			b.Fatal(err)
+		}
+		if want := (i + 1) * intakeEvents; have != want {
+			b.Fatalf("%d incidents after %d events", have, want)
+		}
+	}
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(bottest.Millis(p50), "p50-ms")
+	b.ReportMetric(bottest.Millis(p99), "p99-ms")
+	b.ReportMetric(commits, "commits/s")
+	b.ReportMetric(rate/commits, "ratio")
+}
+
+// rawCommitRate is how many one-row transactions per second the database
+// commits durably with the given number of concurrent writers.
+func rawCommitRate(b *testing.B, s *storage.Store, clients, n int) float64 {
+	b.Helper()
+	ctx := context.Background()
+	db := s.DB()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bench_commits (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		b.Fatal(err)
+	}
+	var mode string
+	if err := db.GetContext(ctx, &mode, `SHOW synchronous_commit`); err != nil || mode == "off" {
+		b.Fatalf("synchronous_commit = %q (%v): commits would not be durable", mode, err)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				if _, err := db.ExecContext(ctx, `INSERT INTO bench_commits (body) VALUES ($1)`, "the whole cluster is down"); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds()
+}
