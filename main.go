@@ -296,6 +296,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	go func() { defer work.Done(); engine.Run(workCtx) }()
 	go func() { defer work.Done(); disp.Run(workCtx) }()
 	schedule.Start()
+	schedule.RunNow("calendar")
 	ready.Store(true)
 	log.Info("slakeeper serving", "addr", ln.Addr().String(), "database", string(store.Dialect()))
 

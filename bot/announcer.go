@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -264,22 +265,39 @@ type Schedule struct {
 	ctx  context.Context
 	stop context.CancelFunc
 	log  *slog.Logger
+
+	jobs map[string]func()
+	now  sync.WaitGroup // jobs run by RunNow
 }
 
 // NewSchedule returns a stopped schedule in zone.
 func NewSchedule(zone *time.Location, log *slog.Logger) *Schedule {
 	ctx, stop := context.WithCancel(context.Background())
-	return &Schedule{cron: cron.New(cron.WithLocation(zone)), ctx: ctx, stop: stop, log: log}
+	return &Schedule{cron: cron.New(cron.WithLocation(zone)), ctx: ctx, stop: stop, log: log, jobs: map[string]func(){}}
 }
 
 // Add runs job on a cron spec ("* * * * *", "@every 1m").
 func (s *Schedule) Add(spec, name string, job func(ctx context.Context) error) error {
-	_, err := s.cron.AddFunc(spec, func() {
+	run := func() {
 		if err := job(s.ctx); err != nil {
 			s.log.Error("scheduled job failed", "job", name, "err", err)
 		}
-	})
+	}
+	s.jobs[name] = run
+	_, err := s.cron.AddFunc(spec, run)
 	return err
+}
+
+// RunNow runs a job at once as well as on its schedule, as serve does with
+// the calendar when it starts, so that what came due while it was down is
+// posted without waiting for the next minute. Stop waits for it.
+func (s *Schedule) RunNow(name string) {
+	run, ok := s.jobs[name]
+	if !ok {
+		return
+	}
+	s.now.Add(1)
+	go func() { defer s.now.Done(); run() }()
 }
 
 // Start starts the schedule.
@@ -291,4 +309,5 @@ func (s *Schedule) Stop() {
 	done := s.cron.Stop()
 	s.stop()
 	<-done.Done()
+	s.now.Wait()
 }

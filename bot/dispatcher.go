@@ -40,7 +40,8 @@ type Dispatcher struct {
 	kick waker
 
 	mu      sync.Mutex
-	buckets map[string]*bucket // platform + chat -> tokens
+	buckets map[string]*bucket   // platform + chat -> tokens
+	quiet   map[string]time.Time // platform -> no sends before (its last Retry-After)
 }
 
 // bucket is a token bucket: tokens refill at one per every, up to burst.
@@ -78,11 +79,29 @@ func (d *Dispatcher) take(platform, chat string, now time.Time) (ok bool, at tim
 	return false, now.Add(time.Duration((1 - b.tokens) * float64(every)))
 }
 
+// quietUntil says whether a platform asked (Retry-After) not to be sent to
+// at now, and until when.
+func (d *Dispatcher) quietUntil(platform string, now time.Time) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	until := d.quiet[platform]
+	return until, now.Before(until)
+}
+
+func (d *Dispatcher) hush(platform string, until time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if until.After(d.quiet[platform]) {
+		d.quiet[platform] = until
+	}
+}
+
 // NewDispatcher returns a dispatcher with default settings: a one-minute
 // lease, batches of 50, 12 attempts, a one-second poll.
 func NewDispatcher(store *storage.Store, senders map[string]Sender, clock Clock, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{Store: store, Senders: senders, Clock: clock, Log: log,
-		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: newWaker(), buckets: map[string]*bucket{}}
+		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: newWaker(), buckets: map[string]*bucket{},
+		quiet: map[string]time.Time{}}
 }
 
 // Kick wakes Run at once, because the outbox just got messages. It never
@@ -129,6 +148,10 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 	if !ok {
 		log.Error("no adapter for platform; message dropped")
 		d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, "no adapter for platform "+m.Platform))
+		return
+	}
+	if at, quiet := d.quietUntil(m.Platform, d.Clock.Now()); quiet {
+		d.mark(ctx, log, d.Store.Defer(ctx, m.ID, at))
 		return
 	}
 	if ok, at := d.take(m.Platform, m.ChatID, d.Clock.Now()); !ok {
@@ -185,8 +208,12 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 		log.Error("send failed; giving up", "attempts", m.Attempts, "err", err)
 		d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, err.Error()))
 	case errors.As(err, &ra):
+		// The platform said when it takes messages again: nothing goes to it
+		// before then, not only this message. Being told to wait is not a
+		// failed attempt: a message is never given up for it.
 		log.Warn("rate limited", "retry_after", ra.After)
-		d.mark(ctx, log, d.Store.MarkRetry(ctx, m.ID, err.Error(), now.Add(ra.After)))
+		d.hush(m.Platform, now.Add(ra.After))
+		d.mark(ctx, log, d.Store.Defer(ctx, m.ID, now.Add(ra.After)))
 	default:
 		wait := Backoff(m.Attempts)
 		log.Warn("send failed; will retry", "attempt", m.Attempts, "in", wait, "err", err)

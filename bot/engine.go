@@ -55,9 +55,13 @@ func (e *Engine) Run(ctx context.Context) {
 		}
 		sleep := e.MaxSleep
 		if next, ok, err := e.Svc.Store.NextTimerDue(ctx); err == nil && ok {
-			// A timer still due now belongs to an incident another replica or a
-			// person holds: look again shortly, without spinning.
-			sleep = min(sleep, max(next.Sub(e.Clock.Now()), 50*time.Millisecond))
+			wait := next.Sub(e.Clock.Now())
+			if wait <= 0 {
+				// A timer still due now belongs to an incident another replica or
+				// a person holds: look again shortly, without spinning.
+				wait = 50 * time.Millisecond
+			}
+			sleep = min(sleep, wait)
 		}
 		return sleep
 	})

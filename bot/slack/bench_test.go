@@ -145,3 +145,79 @@ func rawCommitRate(b *testing.B, s *storage.Store, clients, n int) float64 {
 	wg.Wait()
 	return float64(n) / time.Since(start).Seconds()
 }
+
+// Dispatcher benchmark settings: a fake Slack that keeps Slack's
+// per-channel limit of about one message a second with small bursts.
+const (
+	dispatchChannels = 20
+	dispatchPer      = 15
+	dispatchBurst    = 3
+)
+
+// BenchmarkDispatcher measures delivery of 300 messages queued at once for
+// 20 channels (15 each) through the Slack adapter to a fake Slack that
+// answers 429 above one message a second per channel (bursts of 3). The
+// best any client can do is 3 at once per channel and then one a second:
+// ideal-msgs/s is that bound, msgs/s what the dispatcher achieved, and 429s
+// how often it overran the limit.
+//
+//	go test ./bot/slack -run '^$' -bench Dispatcher -benchtime 1x
+func BenchmarkDispatcher(b *testing.B) {
+	for b.Loop() {
+		s := storagetest.Postgres(b)
+		var channels []string
+		var yaml bytes.Buffer
+		yaml.WriteString("customers: [{id: acme, name: Acme}]\nchannels:\n")
+		for i := range dispatchChannels {
+			id := fmt.Sprintf("C%03d", i)
+			channels = append(channels, id)
+			fmt.Fprintf(&yaml, "  - {platform: slack, id: %s, kind: customer, customer: acme}\n", id)
+		}
+		cfg := bottest.Configure(b, s, yaml.String())
+		fake := fakeslack.New(botToken, "", channels...)
+		fake.ChannelLimit(time.Second, dispatchBurst)
+		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy})
+		clock := bot.SystemClock{}
+		ad, err := slack.New(context.Background(), slack.Config{BotToken: botToken, SigningSecret: secret, APIURL: fake.APIURL()},
+			&bot.Router{Svc: &bot.Service{Store: s, Dir: dir}, Clock: clock, Log: log}, dir, clock, log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var msgs []storage.Outgoing
+		for n := range dispatchPer {
+			for _, ch := range channels {
+				msgs = append(msgs, storage.Outgoing{Platform: bot.PlatformSlack, ChatID: ch, Kind: "notice", Body: fmt.Sprintf("notice %d to %s", n, ch)})
+			}
+		}
+		start := time.Now()
+		if err := s.InTx(context.Background(), func(tx *storage.Tx) error { return tx.Enqueue(context.Background(), start, msgs...) }); err != nil {
+			b.Fatal(err)
+		}
+		disp := bot.NewDispatcher(s, map[string]bot.Sender{bot.PlatformSlack: ad}, clock, log)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); disp.Run(ctx) }()
+		total := func() (n int) {
+			for _, ch := range channels {
+				n += len(fake.Messages(ch))
+			}
+			return n
+		}
+		for total() < len(msgs) && time.Since(start) < time.Minute {
+			time.Sleep(10 * time.Millisecond)
+		}
+		elapsed := time.Since(start)
+		cancel()
+		<-done
+		ad.Close()
+		fake.Close()
+		if n := total(); n != len(msgs) {
+			b.Fatalf("%d of %d messages delivered", n, len(msgs))
+		}
+		ideal := float64(len(msgs)) / (float64(dispatchPer-dispatchBurst) * time.Second.Seconds())
+		b.ReportMetric(float64(len(msgs))/elapsed.Seconds(), "msgs/s")
+		b.ReportMetric(ideal, "ideal-msgs/s")
+		b.ReportMetric(float64(fake.Limited()), "429s")
+	}
+}

@@ -62,6 +62,21 @@ type Server struct {
 	acks      map[string]json.RawMessage
 	said      []*Message // people's messages, for thread_ts checks
 	uploads   map[string]*upload
+
+	// Slack's special limit of chat.postMessage: about one message a second
+	// per channel, with bursts (ChannelLimit).
+	perChannel  time.Duration
+	burst       int
+	buckets     map[string]*bucket
+	limited     int       // posts answered 429
+	quietUntil  time.Time // the latest Retry-After given
+	impatient   int       // posts that came before it
+}
+
+// bucket is one channel's allowance.
+type bucket struct {
+	tokens float64
+	last   time.Time
 }
 
 // upload is a file between files.getUploadURLExternal and
@@ -76,7 +91,7 @@ type upload struct {
 // New starts a fake Slack that knows the given channels.
 func New(botToken, appToken string, channels ...string) *Server {
 	s := &Server{BotToken: botToken, AppToken: appToken, channels: map[string]bool{}, calls: map[string]int{}, acks: map[string]json.RawMessage{},
-		uploads: map[string]*upload{}}
+		uploads: map[string]*upload{}, buckets: map[string]*bucket{}}
 	for _, c := range channels {
 		s.channels[c] = true
 	}
@@ -161,6 +176,54 @@ func (s *Server) RateLimit(n int, retryAfter time.Duration) {
 	s.limitNext, s.limitFor = n, int(retryAfter/time.Second)
 }
 
+// ChannelLimit makes chat.postMessage keep Slack's per-channel limit: one
+// message every every, with bursts of burst; a post over it is answered 429
+// with a Retry-After of the time until the channel has room again.
+func (s *Server) ChannelLimit(every time.Duration, burst int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.perChannel, s.burst = every, burst
+}
+
+// Limited is how many posts were answered 429.
+func (s *Server) Limited() int { s.mu.Lock(); defer s.mu.Unlock(); return s.limited }
+
+// Impatient is how many posts came while a Retry-After given earlier had
+// not run out, as Slack counts a client that does not honour it.
+func (s *Server) Impatient() int { s.mu.Lock(); defer s.mu.Unlock(); return s.impatient }
+
+// tooMany answers 429 with a Retry-After of at least after (whole seconds,
+// as Slack gives it).
+func (s *Server) tooMany(w http.ResponseWriter, after time.Duration) {
+	secs := int((after + time.Second - 1) / time.Second)
+	s.limited++
+	if until := time.Now().Add(time.Duration(secs) * time.Second); until.After(s.quietUntil) {
+		s.quietUntil = until
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	w.WriteHeader(http.StatusTooManyRequests)
+}
+
+// overLimit spends a token of the channel's bucket, or says how long until
+// there is one.
+func (s *Server) overLimit(ch string, now time.Time) (time.Duration, bool) {
+	if s.perChannel <= 0 {
+		return 0, false
+	}
+	b, ok := s.buckets[ch]
+	if !ok {
+		b = &bucket{tokens: float64(s.burst), last: now}
+		s.buckets[ch] = b
+	}
+	b.tokens = min(float64(s.burst), b.tokens+float64(now.Sub(b.last))/float64(s.perChannel))
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0, false
+	}
+	return time.Duration((1 - b.tokens) * float64(s.perChannel)), true
+}
+
 // FailNext answers the next n posts with 500.
 func (s *Server) FailNext(n int) {
 	s.mu.Lock()
@@ -236,10 +299,13 @@ func checkMessage(text, blocksJSON string) ([]map[string]any, string) {
 func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
+	if now.Before(s.quietUntil) {
+		s.impatient++
+	}
 	if s.limitNext > 0 {
 		s.limitNext--
-		w.Header().Set("Retry-After", strconv.Itoa(s.limitFor))
-		w.WriteHeader(http.StatusTooManyRequests)
+		s.tooMany(w, time.Duration(s.limitFor)*time.Second)
 		return
 	}
 	if s.failNext > 0 {
@@ -250,6 +316,10 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	ch := r.PostForm.Get("channel")
 	if !s.channels[ch] {
 		fail(w, "channel_not_found")
+		return
+	}
+	if wait, over := s.overLimit(ch, now); over {
+		s.tooMany(w, wait)
 		return
 	}
 	blocks, code := checkMessage(r.PostForm.Get("text"), r.PostForm.Get("blocks"))
