@@ -65,12 +65,12 @@ type Server struct {
 
 	// Slack's special limit of chat.postMessage: about one message a second
 	// per channel, with bursts (ChannelLimit).
-	perChannel  time.Duration
-	burst       int
-	buckets     map[string]*bucket
-	limited     int       // posts answered 429
-	quietUntil  time.Time // the latest Retry-After given
-	impatient   int       // posts that came before it
+	perChannel time.Duration
+	burst      int
+	buckets    map[string]*bucket
+	limited    int       // posts answered 429
+	quietUntil time.Time // the latest Retry-After given
+	impatient  int       // posts that came before it
 }
 
 // bucket is one channel's allowance.
