@@ -44,7 +44,7 @@ func SeedQuarter(tb testing.TB, s *storage.Store, n int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := s.DB().ExecContext(ctx, `ANALYZE incidents`); err != nil {
+	if _, err := s.DB().ExecContext(ctx, `VACUUM ANALYZE incidents`); err != nil {
 		tb.Fatal(err)
 	}
 }
