@@ -51,9 +51,12 @@ func (s *Store) Stats(ctx context.Context, customerID string, from, to, now time
 		args = append(args, customerID)
 	}
 	q := statsQuery{s: s, where: where, args: args, now: now}
-	lanes := [][]func(context.Context, *sla.Stats) error{{q.percentiles, q.open}, {q.counts, q.breaches}}
+	// Sorting for the percentiles is the most work: they get a connection of
+	// their own.
+	type part = func(context.Context, *sla.Stats) error
+	lanes := [][]part{{q.percentiles, q.open}, {q.counts, q.breaches}}
 	if s.dialect != Postgres {
-		lanes = [][]func(context.Context, *sla.Stats) error{append(lanes[0], lanes[1]...)}
+		lanes = [][]part{append(lanes[0], lanes[1]...)}
 	}
 	errs := make([]error, len(lanes))
 	var wg sync.WaitGroup
@@ -105,7 +108,19 @@ func (q statsQuery) counts(ctx context.Context, st *sla.Stats) error {
 		` FROM incidents WHERE `+q.where+` GROUP BY area`, now, now, now, now)
 	comp := []sla.Compliance{{Clock: sla.ClockAck}, {Clock: sla.ClockOnsite}, {Clock: sla.ClockRestore, Severity: sla.SeverityCore},
 		{Clock: sla.ClockRestore, Severity: sla.SeverityNoncore}}
-	rows, err := q.s.db.QueryxContext(ctx, query, args...)
+	// On PostgreSQL this scan runs beside the percentiles' sort: without
+	// parallel workers of its own it leaves that sort a processor.
+	tx, err := q.s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: q.s.dialect == Postgres})
+	if err != nil {
+		return fmt.Errorf("counts: %w", err)
+	}
+	defer tx.Rollback()
+	if q.s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
+			return fmt.Errorf("counts: %w", err)
+		}
+	}
+	rows, err := tx.QueryxContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("counts: %w", err)
 	}
@@ -156,7 +171,8 @@ func (q statsQuery) counts(ctx context.Context, st *sla.Stats) error {
 func (q statsQuery) percentiles(ctx context.Context, st *sla.Stats) error {
 	if q.s.dialect == Postgres {
 		// percentile_disc is the first value whose cumulative share reaches
-		// the fraction: the nearest rank. NULLs are ignored.
+		// the fraction: the nearest rank. NULLs are ignored. Both columns in
+		// one scan.
 		query, args := q.bind(`SELECT count(ack_ms), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY ack_ms),
 			count(restore_ms), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY restore_ms) FROM incidents WHERE ` + q.where)
 		var ack, restore pq.Int64Array
@@ -211,40 +227,43 @@ func (s *Store) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error 
 	return fn(tx)
 }
 
-// breaches lists the worst missed clocks by lateness: the top of each clock,
-// merged.
+// breaches lists the worst missed clocks by lateness. Per clock, the worst
+// met late are the first entries of its lateness index (x_late_ms, only
+// late ones indexed), and the worst still unmet are the unsolved ones whose
+// deadline passed longest ago (met, restored or closed incidents have met
+// every clock: restoring meets the reply and on-site clocks); the top of
+// each is merged.
 func (q statsQuery) breaches(ctx context.Context, st *sla.Stats) error {
-	secs := q.s.secs
 	var all []sla.BreachLine
-	lateness := func(met, due string) string {
-		if q.s.dialect == Postgres {
-			return "(COALESCE(" + met + ", ?) - " + due + ")" // an interval sorts faster than its seconds
-		}
-		return secs(due, "COALESCE("+met+", ?)")
-	}
 	for _, c := range []struct{ clock, met, due string }{{"ack", "acked_at", "ack_due"}, {"onsite", "onsite_met_at", "onsite_due"},
 		{"restore", "restored_at", "restore_due"}} {
-		query, args := q.bind(`SELECT id, customer_id, `+c.due+` AS due_at, `+c.met+` IS NULL AS open, `+
-			secs(c.due, "COALESCE("+c.met+", ?)")+` AS late FROM incidents WHERE `+c.due+` IS NOT NULL AND `+
-			`((`+c.met+` IS NOT NULL AND `+c.met+` > `+c.due+`) OR (`+c.met+` IS NULL AND `+c.due+` <= ?)) AND `+q.where+`
-			ORDER BY `+lateness(c.met, c.due)+` DESC, id LIMIT `+strconv.Itoa(StatsLimit), ts(q.now), ts(q.now))
-		args = append(args, ts(q.now))
-		rows, err := q.s.db.QueryxContext(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("breaches: %w", err)
-		}
-		for rows.Next() {
-			b := sla.BreachLine{Clock: sla.Clock(c.clock)}
-			var late float64
-			if err := rows.Scan(&b.IncidentID, &b.CustomerID, &b.Due, &b.Open, &late); err != nil {
-				rows.Close()
+		late := c.clock + "_late_ms"
+		metLate, metArgs := q.bind(`SELECT id, customer_id, ` + c.due + ` AS due_at, FALSE AS open, ` + late + ` / 1000.0 AS late
+			FROM incidents WHERE ` + late + ` > 0 AND ` + q.where + ` ORDER BY ` + late + ` DESC, id LIMIT ` + strconv.Itoa(StatsLimit))
+		unmet, unmetArgs := q.bind(`SELECT id, customer_id, `+c.due+` AS due_at, TRUE AS open, `+q.s.secs(c.due, "?")+` AS late
+			FROM incidents WHERE status IN ('open', 'acknowledged', 'onsite', 'restored') AND `+c.met+` IS NULL AND `+c.due+` <= ? AND `+
+			q.where+` ORDER BY `+c.due+`, id LIMIT `+strconv.Itoa(StatsLimit), ts(q.now), ts(q.now))
+		for _, part := range []struct {
+			query string
+			args  []any
+		}{{metLate, metArgs}, {unmet, unmetArgs}} {
+			rows, err := q.s.db.QueryxContext(ctx, part.query, part.args...)
+			if err != nil {
 				return fmt.Errorf("breaches: %w", err)
 			}
-			b.Due, b.Lateness = b.Due.UTC(), dur(late)
-			all = append(all, b)
-		}
-		if err := rows.Close(); err != nil {
-			return err
+			for rows.Next() {
+				b := sla.BreachLine{Clock: sla.Clock(c.clock)}
+				var late float64
+				if err := rows.Scan(&b.IncidentID, &b.CustomerID, &b.Due, &b.Open, &late); err != nil {
+					rows.Close()
+					return fmt.Errorf("breaches: %w", err)
+				}
+				b.Due, b.Lateness = b.Due.UTC(), dur(late)
+				all = append(all, b)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
 		}
 	}
 	order := map[sla.Clock]int{sla.ClockAck: 0, sla.ClockOnsite: 1, sla.ClockRestore: 2}
