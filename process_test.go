@@ -159,6 +159,19 @@ func (b *process) pid() int {
 	return b.cmd.Process.Pid
 }
 
+// exited says whether the last process started has ended.
+func (b *process) exited() bool {
+	b.mu.Lock()
+	done := b.done
+	b.mu.Unlock()
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (b *process) log() string { b.mu.Lock(); defer b.mu.Unlock(); return b.logs.String() }
 
 var httpClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
