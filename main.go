@@ -288,6 +288,15 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	if err := schedule.Add("* * * * *", "calendar", func(ctx context.Context) error { _, err := announcer.Tick(ctx); return err }); err != nil {
 		return err
 	}
+	if err := schedule.Add("17 * * * *", "prune", func(ctx context.Context) error {
+		n, err := svc.PruneInbound(ctx, clock.Now())
+		if n > 0 {
+			log.Info("forgot old deliveries", "n", n)
+		}
+		return err
+	}); err != nil {
+		return err
+	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()

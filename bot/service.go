@@ -90,6 +90,17 @@ func (s *Service) onCallTx(ctx context.Context, tx *storage.Tx, now time.Time) (
 	return cur, nil
 }
 
+// InboundRetention is how long a platform delivery's id (and a signed
+// request's replay key) is kept to drop its retries: Slack retries within
+// the hour, a signature is valid for five minutes, Telegram retries a
+// webhook for a day.
+const InboundRetention = 7 * 24 * time.Hour
+
+// PruneInbound forgets deliveries older than InboundRetention.
+func (s *Service) PruneInbound(ctx context.Context, now time.Time) (int64, error) {
+	return s.Store.PruneInbound(ctx, now.Add(-InboundRetention))
+}
+
 // SetOnCall puts a person on call from now until end.
 func (s *Service) SetOnCall(ctx context.Context, o sla.Override) error {
 	return s.Store.InTx(ctx, func(tx *storage.Tx) error { return tx.AddOverride(ctx, o) })

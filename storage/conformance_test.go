@@ -322,6 +322,22 @@ func TestInboundDedupe(t *testing.T) {
 			}
 			return nil
 		})
+		// Pruning forgets what was seen before the cut, and only that.
+		s.InTx(ctx, func(tx *storage.Tx) error {
+			_, err := tx.MarkInbound(ctx, "slack", "Ev3", t0.Add(time.Hour))
+			return err
+		})
+		if n, err := s.PruneInbound(ctx, t0.Add(time.Minute)); err != nil || n != 2 {
+			t.Fatalf("pruned %d: %v", n, err)
+		}
+		for id, want := range map[string]bool{"Ev1": true, "Ev3": false} {
+			s.InTx(ctx, func(tx *storage.Tx) error {
+				if f, _ := tx.MarkInbound(ctx, "slack", id, t0.Add(2*time.Hour)); f != want {
+					t.Errorf("%s fresh = %v after pruning", id, f)
+				}
+				return nil
+			})
+		}
 	})
 }
 

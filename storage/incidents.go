@@ -284,6 +284,17 @@ func (tx *Tx) MarkInbound(ctx context.Context, platform, eventID string, now tim
 	return n == 1, err
 }
 
+// PruneInbound forgets the deliveries seen before the given time and says
+// how many; a platform's retry or a replayed signature older than that can
+// no longer arrive.
+func (s *Store) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM inbound_events WHERE received_at < ?`), ts(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune inbound: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // ThreadsOfIncident returns the threads bound to an incident.
 func (s *Store) ThreadsOfIncident(ctx context.Context, incidentID int64) ([]ThreadRef, error) {
 	var ts []ThreadRef
