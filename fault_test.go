@@ -54,6 +54,25 @@ func faultSuite(t *testing.T) {
 	}
 }
 
+// startFault runs the given number of slakeeper processes (replicas) on one
+// new database with cfg and a fake Slack, and returns them once all are
+// ready.
+func startFault(t *testing.T, cfg string, replicas int) (string, *fakeslack.Server, []*process) {
+	faultSuite(t)
+	dsn := storagetest.NewPostgresDB(t)
+	fake := fakeslack.New("xoxb-fault", "", "CACME", "CENG")
+	t.Cleanup(fake.Close)
+	procs := make([]*process, replicas)
+	var wg sync.WaitGroup
+	for i := range procs {
+		procs[i] = newProcess(t, dsn, cfg, fake, faultSecret)
+		wg.Add(1)
+		go func() { defer wg.Done(); procs[i].start() }()
+	}
+	wg.Wait()
+	return dsn, fake, procs
+}
+
 // load plays Slack delivering customers' fault reports: each event is sent
 // until it is answered 200, with the same event id, as Slack retries.
 type load struct {
@@ -236,12 +255,8 @@ func drained(t *testing.T, db *sqlx.DB) {
 // events, and started again: every event answered 200 has its incident,
 // none twice, and no reminder that fell due is lost.
 func TestFaultKill(t *testing.T) {
-	faultSuite(t)
-	dsn := storagetest.NewPostgresDB(t)
-	fake := fakeslack.New("xoxb-fault", "", "CACME", "CENG")
-	defer fake.Close()
-	proc := newProcess(t, dsn, faultConfig("4s", ""), fake, faultSecret)
-	proc.start()
+	dsn, fake, procs := startFault(t, faultConfig("4s", ""), 1)
+	proc := procs[0]
 	l := newLoad(t, fake, proc)
 	ctx, stop := context.WithCancel(context.Background())
 	l.run(ctx, 4, 20*time.Millisecond)
@@ -282,12 +297,8 @@ func pgctl(t *testing.T, action string, args ...string) {
 // without anyone restarting the bot; every event ends answered 200 with its
 // incident once.
 func TestFaultPostgresRestart(t *testing.T) {
-	faultSuite(t)
-	dsn := storagetest.NewPostgresDB(t)
-	fake := fakeslack.New("xoxb-fault", "", "CACME", "CENG")
-	defer fake.Close()
-	proc := newProcess(t, dsn, faultConfig("4s", ""), fake, faultSecret)
-	proc.start()
+	dsn, fake, procs := startFault(t, faultConfig("4s", ""), 1)
+	proc := procs[0]
 	l := newLoad(t, fake, proc)
 	ctx, stop := context.WithCancel(context.Background())
 	l.run(ctx, 4, 20*time.Millisecond)
@@ -332,13 +343,9 @@ func TestFaultPostgresRestart(t *testing.T) {
 // every message is delivered exactly once, and nothing is posted while a
 // Retry-After runs.
 func TestFaultSlackRefuses(t *testing.T) {
-	faultSuite(t)
-	dsn := storagetest.NewPostgresDB(t)
-	fake := fakeslack.New("xoxb-fault", "", "CACME", "CENG")
-	defer fake.Close()
+	dsn, fake, procs := startFault(t, faultConfig("1h", ""), 1)
+	proc := procs[0]
 	fake.ChannelLimit(time.Second, 1) // stricter than the adapter's bursts of 3
-	proc := newProcess(t, dsn, faultConfig("1h", ""), fake, faultSecret)
-	proc.start()
 	l := newLoad(t, fake, proc)
 	ctx, stop := context.WithCancel(context.Background())
 	l.run(ctx, 1, 500*time.Millisecond)
@@ -365,10 +372,7 @@ func TestFaultSlackRefuses(t *testing.T) {
 	}
 	posted := map[string]int{}
 	for _, ch := range []string{"CACME", "CENG"} {
-		for _, m := range fake.Messages(ch) {
-			posted[ch]++
-			_ = m
-		}
+		posted[ch] = len(fake.Messages(ch))
 	}
 	want := map[string]int{}
 	for _, r := range rows {
@@ -394,22 +398,11 @@ func TestFaultSlackRefuses(t *testing.T) {
 // Two `serve` replicas on one database, both taking events: no reminder and
 // no announcement is posted twice.
 func TestFaultTwoReplicas(t *testing.T) {
-	faultSuite(t)
-	dsn := storagetest.NewPostgresDB(t)
-	fake := fakeslack.New("xoxb-fault", "", "CACME", "CENG")
-	defer fake.Close()
 	today := time.Now().In(time.UTC).Format("2006-01-02")
 	tomorrow := time.Now().In(time.UTC).AddDate(0, 0, 2).Format("2006-01-02")
 	cfg := "zone: UTC\n" + faultConfig("4s", fmt.Sprintf("    critical: [{from: %s, to: %s, note: year-end close}]", today, tomorrow))
-	a := newProcess(t, dsn, cfg, fake, faultSecret)
-	b := newProcess(t, dsn, cfg, fake, faultSecret)
-	var wg sync.WaitGroup
-	for _, p := range []*process{a, b} {
-		wg.Add(1)
-		go func() { defer wg.Done(); p.start() }()
-	}
-	wg.Wait()
-	l := newLoad(t, fake, a, b)
+	dsn, fake, procs := startFault(t, cfg, 2)
+	l := newLoad(t, fake, procs...)
 	for range 12 {
 		l.send()
 	}

@@ -119,25 +119,26 @@ func (b *process) start() {
 	}
 }
 
-// kill ends the process with SIGKILL, as a crash or the OOM killer would.
-func (b *process) kill() {
+// take hands over the running process, if any, to whoever ends it.
+func (b *process) take() (*exec.Cmd, chan struct{}) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	cmd, done := b.cmd, b.done
 	b.cmd = nil
-	b.mu.Unlock()
-	if cmd == nil {
-		return
+	return cmd, done
+}
+
+// kill ends the process with SIGKILL, as a crash or the OOM killer would.
+func (b *process) kill() {
+	if cmd, done := b.take(); cmd != nil {
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-done
 	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	<-done
 }
 
 // stop ends the process with SIGTERM (a graceful shutdown) and waits.
 func (b *process) stop() {
-	b.mu.Lock()
-	cmd, done := b.cmd, b.done
-	b.cmd = nil
-	b.mu.Unlock()
+	cmd, done := b.take()
 	if cmd == nil {
 		return
 	}
