@@ -8,6 +8,7 @@
 //	slakeeper serve           run on Slack and Telegram
 //	slakeeper migrate         apply database migrations and exit
 //	slakeeper check-config    validate the configuration and exit
+//	slakeeper classify        classify messages from standard input (--eval FILE: measure)
 //
 // main is wiring only: it reads flags and the environment, builds the
 // pieces and owns the signals.
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, getenv, stdout)
 	case "check-config":
 		return runCheckConfig(args, getenv, stdout)
+	case "classify":
+		return runClassify(args, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -79,8 +82,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
 
-const usage = `usage: slakeeper [console|serve|migrate|check-config [file]]
+const usage = `usage: slakeeper [console|serve|migrate|check-config [file]|classify [--eval file]]
   (no command)   the console demo when no chat token is set, else serve
+  classify       messages on standard input, one JSON verdict per line out;
+                 --eval FILE: accuracy, recall per class and the confusion matrix
+                 of labelled "label<TAB>text" lines (labels core, noncore, none)
 environment: DATABASE_URL (postgres://... or a SQLite file path; default slakeeper.db),
   CONFIG (YAML file; default: the built-in example), SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
   SLACK_SIGNING_SECRET, SLACK_API_URL, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
@@ -129,7 +135,7 @@ func open(ctx context.Context, getenv func(string) string) (*config.Config, *sto
 
 func newDirectory(cfg *config.Config) *bot.Directory {
 	return bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation,
-		Calendar: cfg.Schedule, Critical: cfg.Critical})
+		Calendar: cfg.Schedule, Critical: cfg.Critical, StaffRepliesNotFirstResponse: !cfg.StaffReplyIsFirstResponse})
 }
 
 func runConsole(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -146,7 +152,11 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	defer store.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	clock := bot.NewManualClock(bot.SystemClock{}.Now())
-	svc := &bot.Service{Store: store, Dir: newDirectory(cfg)}
+	classifier := bot.NewClassifier(store, log)
+	if err := classifier.Retrain(ctx); err != nil {
+		return err
+	}
+	svc := &bot.Service{Store: store, Dir: newDirectory(cfg), Classifier: classifier}
 	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Engine: bot.NewEngine(svc, clock, log),
 		Announcer: &bot.Announcer{Svc: svc, Clock: clock, Log: log},
 		Clock:     clock, Out: stdout, Echo: *echo}
@@ -182,7 +192,8 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 
 	clock := bot.SystemClock{}
 	dir := newDirectory(cfg)
-	svc := &bot.Service{Store: store, Dir: dir}
+	classifier := bot.NewClassifier(store, log)
+	svc := &bot.Service{Store: store, Dir: dir, Classifier: classifier}
 	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
 	engine := bot.NewEngine(svc, clock, log)
 	senders := map[string]bot.Sender{}
@@ -301,9 +312,12 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var work sync.WaitGroup
-	work.Add(2)
+	work.Add(3)
 	go func() { defer work.Done(); engine.Run(workCtx) }()
 	go func() { defer work.Done(); disp.Run(workCtx) }()
+	// Trains on the corpus and this deployment's corrections at once, and
+	// again when corrections accumulate; until then the shipped model reads.
+	go func() { defer work.Done(); classifier.Run(workCtx) }()
 	schedule.Start()
 	schedule.RunNow("calendar")
 	ready.Store(true)

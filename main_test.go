@@ -79,7 +79,7 @@ func TestCheckConfigAndMigrate(t *testing.T) {
 	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"DATABASE_URL": db}), nil, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "sqlite: applied 3 migration(s) [1 2 3]; schema version 3") {
+	if !strings.Contains(out.String(), "sqlite: applied 4 migration(s) [1 2 3 4]; schema version 4") {
 		t.Fatal(out.String())
 	}
 	if err := run(context.Background(), []string{"serve"}, env(nil), nil, &out, &out); err == nil || !strings.Contains(err.Error(), "no chat platform configured") {
@@ -102,7 +102,7 @@ func TestMigrateOnPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !strings.Contains(out.String(), "postgres: applied 0 migration(s) []; schema version 3") {
+	if !strings.Contains(out.String(), "postgres: applied 0 migration(s) []; schema version 4") {
 		t.Fatal(out.String())
 	}
 }

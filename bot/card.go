@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,10 +24,21 @@ func (s *Service) Card(inc sla.Incident, lang sla.Lang, now time.Time) Card {
 	for _, c := range inc.Clocks() {
 		clocks = append(clocks, f.Clock(c, now))
 	}
+	status := i18n.Status(lang, inc.Status)
+	switch inc.Outcome {
+	case sla.OutcomeDuplicate:
+		status = i18n.T(lang, "status.duplicate", map[string]any{"into": inc.MergedInto})
+	case sla.OutcomeNotFault:
+		status = i18n.T(lang, "status.notfault", nil)
+	}
+	severity := i18n.Severity(lang, inc.Severity)
+	if inc.Status == sla.StatusTriage {
+		severity = i18n.T(lang, "card.guess", map[string]any{"severity": severity})
+	}
 	c := Card{
 		IncidentID: inc.ID,
 		Title: i18n.T(lang, "card.title", map[string]any{"id": inc.ID, "customer": cust.Name,
-			"severity": i18n.Severity(lang, inc.Severity), "status": i18n.Status(lang, inc.Status)}),
+			"severity": severity, "status": status}),
 		Text: inc.Title,
 		Fields: []CardField{
 			{Label: i18n.T(lang, "card.assignee", nil), Value: assignee},
@@ -37,8 +49,21 @@ func (s *Service) Card(inc sla.Incident, lang sla.Lang, now time.Time) Card {
 	if inc.Reason != "" {
 		c.Fields = append(c.Fields, CardField{Label: i18n.T(lang, "card.reason", nil), Value: inc.Reason})
 	}
+	if inc.RelatedTo != 0 {
+		c.Fields = append(c.Fields, CardField{Label: i18n.T(lang, "card.related", nil), Value: "#" + strconv.FormatInt(inc.RelatedTo, 10)})
+	}
 	button := func(id, style string) CardAction {
 		return CardAction{ID: id, Label: i18n.T(lang, "btn."+id, nil), Style: style}
+	}
+	if inc.Status == sla.StatusTriage {
+		// Is it a fault? The engineers decide; the reply clock runs.
+		c.Text = i18n.T(lang, "card.triage_question", nil) + "\n" + inc.Title
+		nf := button(ActionTriageNotFault, "danger")
+		nf.Confirm = &CardConfirm{Title: i18n.T(lang, "confirm.notfault.title", nil),
+			Text: i18n.T(lang, "confirm.notfault.text", map[string]any{"id": inc.ID}),
+			Yes:  i18n.T(lang, "confirm.yes", nil), No: i18n.T(lang, "confirm.no", nil)}
+		c.Actions = append(c.Actions, button(ActionTriageCore, "primary"), button(ActionTriageNoncore, ""), nf, button("take", ""))
+		return c
 	}
 	if inc.Status == sla.StatusOpen {
 		c.Actions = append(c.Actions, button("ack", "primary"))
@@ -85,4 +110,37 @@ func (s *Service) cardMessages(inc sla.Incident, now time.Time) []storage.Outgoi
 		out = append(out, m)
 	}
 	return out
+}
+
+// The triage card's buttons.
+const (
+	ActionTriageCore     = "triage_core"
+	ActionTriageNoncore  = "triage_noncore"
+	ActionTriageNotFault = "triage_notfault"
+)
+
+// ActionSummary is what a Restored button records as what was done; the
+// engineer adds detail with /note or the service report.
+const ActionSummary = "通过卡片按钮标记恢复 / marked restored from the card"
+
+// ActionCommand is the command line a card's button runs on its incident:
+// every adapter maps a press the same way. ok is false for a button
+// slakeeper does not have.
+func ActionCommand(action string, incidentID string) (line string, ok bool) {
+	if _, err := strconv.ParseInt(incidentID, 10, 64); err != nil {
+		return "", false
+	}
+	switch action {
+	case "ack", "take", "onsite":
+		return "/" + action + " " + incidentID, true
+	case "restore":
+		return "/restore " + incidentID + " " + ActionSummary, true
+	case ActionTriageCore:
+		return "/triage " + incidentID + " core", true
+	case ActionTriageNoncore:
+		return "/triage " + incidentID + " noncore", true
+	case ActionTriageNotFault:
+		return "/triage " + incidentID + " notfault", true
+	}
+	return "", false
 }

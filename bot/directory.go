@@ -35,6 +35,10 @@ type Settings struct {
 	// Critical are the critical business periods of the configuration;
 	// more may be added by command (stored in the database).
 	Critical []sla.CriticalWindow
+	// StaffRepliesNotFirstResponse turns off the rule that a staff
+	// member's reply in a customer's conversation meets the reply clock
+	// (as a help desk's first response does): then only /ack meets it.
+	StaffRepliesNotFirstResponse bool
 }
 
 // NewDirectory indexes a storage directory.

@@ -306,7 +306,9 @@ func TestTwoEnginesFireOnce(t *testing.T) {
 	h := newHarness(t, s)
 	const n = 30
 	for i := range n {
-		h.say("UCLI", "CACME", "", fmt.Sprintf("集群全部宕机了 %d", i))
+		// Reported with /incident: explicit reports each open an incident
+		// (the same words in plain talk would join the first one).
+		expect(t, h.reply("UCLI", "CACME", "", fmt.Sprintf("/incident 集群全部宕机了 %d", i)), "已登记事件")
 	}
 	h.clock.Advance(20 * time.Minute)
 	other := bot.NewEngine(h.router.Svc, h.clock, h.router.Log)

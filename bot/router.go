@@ -55,7 +55,7 @@ func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 		return nil, nil
 	}
 	start := time.Now()
-	err := r.intake(ctx, in, now, person, ch)
+	err := r.intake(ctx, in, now, person, known, ch)
 	r.Svc.Metrics.observe(func(m *Metrics) *metrics.Histogram { return m.Intake }, time.Since(start), in.Platform)
 	return nil, err
 }
@@ -103,61 +103,4 @@ func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person 
 		}
 	}
 	return reply(res.Text, res.Err != nil), nil
-}
-
-// intake turns a customer's plain message into an incident, attaches it to
-// the incident of its thread, or ignores it as chatter. Dedupe and the
-// effect are one transaction: a crash loses neither.
-func (r *Router) intake(ctx context.Context, in Inbound, now time.Time, person sla.Person, ch storage.Channel) error {
-	var opened, attached int64
-	var inc sla.Incident
-	c := sla.Classify(in.Text)
-	err := r.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
-		opened, attached = 0, 0
-		if in.EventID != "" {
-			fresh, err := tx.MarkInbound(ctx, in.Platform, in.EventID, now)
-			if err != nil || !fresh {
-				return err
-			}
-		}
-		if in.ThreadID != "" {
-			id, ok, err := tx.IncidentInThread(ctx, storage.ThreadRef{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID})
-			if err != nil {
-				return err
-			}
-			if ok {
-				_, err := r.Svc.change(ctx, tx, id, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
-					return inc.AttachMessage(sla.Actor{ID: person.ID, Name: person.Name}, in.Text, now), nil
-				})
-				attached = id
-				return err
-			}
-		}
-		sev, fault := c.Verdict.Severity()
-		if !fault {
-			return nil
-		}
-		var err error
-		inc, err = r.Svc.open(ctx, tx, commands.OpenRequest{CustomerID: ch.CustomerID, Severity: sev, Title: in.Text,
-			Reason: c.Reason(), Reporter: person, Now: now,
-			Place: commands.Place{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, MessageID: in.MessageID}})
-		opened = inc.ID
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	switch {
-	case opened != 0:
-		r.Log.InfoContext(ctx, "incident opened", "incident", opened, "customer", ch.CustomerID, "reason", c.Reason())
-		r.Svc.opened(inc)
-		r.Svc.kick()
-	case attached != 0:
-		r.Log.InfoContext(ctx, "message attached", "incident", attached)
-		r.Svc.changed(sla.EventMessage)
-		r.Svc.kick()
-	default:
-		r.Log.DebugContext(ctx, "chatter ignored", "customer", ch.CustomerID, "reason", c.Reason())
-	}
-	return nil
 }

@@ -2,11 +2,13 @@ package bot
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/sla/classify"
 	"github.com/slakeeper/slakeeper/sla/i18n"
 	"github.com/slakeeper/slakeeper/storage"
 )
@@ -23,6 +25,9 @@ type Service struct {
 	Kick func()
 	// Metrics, if set, counts what the service does.
 	Metrics *Metrics
+	// Classifier reads customers' messages and learns from the engineers'
+	// corrections; nil means the shipped model.
+	Classifier *Classifier
 }
 
 var _ commands.Service = (*Service)(nil)
@@ -32,6 +37,9 @@ func (s *Service) Format(lang sla.Lang) i18n.Format { return i18n.Format{Lang: l
 
 // FindPerson resolves an id or name to a person.
 func (s *Service) FindPerson(ref string) (sla.Person, bool) { return s.Dir.FindPerson(ref) }
+
+// Classify reads a customer's words with the deployment's classifier.
+func (s *Service) Classify(text string) classify.Result { return s.Classifier.Classify(text) }
 
 // Customer returns a customer by id.
 func (s *Service) Customer(id string) (sla.Customer, bool) { return s.Dir.Customer(id) }
@@ -128,9 +136,17 @@ func (s *Service) opened(inc sla.Incident) {
 
 func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenRequest) (sla.Incident, error) {
 	reporter := sla.Actor{ID: r.Reporter.ID, Name: r.Reporter.Name}
-	inc, ev, err := sla.NewIncident(r.CustomerID, r.Severity, r.Title, r.Reason, reporter, s.Dir.Policy(r.CustomerID), r.Now)
+	newIncident := sla.NewIncident
+	if r.Triage {
+		newIncident = sla.NewTriage
+	}
+	inc, ev, err := newIncident(r.CustomerID, r.Severity, r.Title, r.Reason, reporter, s.Dir.Policy(r.CustomerID), r.Now)
 	if err != nil {
 		return inc, err
+	}
+	if r.RelatedTo != 0 {
+		inc.RelatedTo = r.RelatedTo
+		ev.Data["related_to"] = strconv.FormatInt(r.RelatedTo, 10)
 	}
 	if err := tx.InsertIncident(ctx, &inc); err != nil {
 		return inc, err
@@ -172,8 +188,20 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 func (s *Service) openedMessages(inc sla.Incident, place commands.Place, thread string) []storage.Outgoing {
 	var out []storage.Outgoing
 	custText := func(lang sla.Lang) string {
-		return i18n.T(lang, "notify.opened_customer", map[string]any{"id": inc.ID, "severity": i18n.Severity(lang, inc.Severity)}) +
-			"\n" + commands.Clocks(s.Format(lang), inc, inc.ReportedAt)
+		p := map[string]any{"id": inc.ID, "severity": i18n.Severity(lang, inc.Severity), "due": s.Format(lang).Time(inc.Deadlines.Ack),
+			"related": ""}
+		if inc.Status == sla.StatusTriage {
+			// Not sure it is a fault: a polite answer now, and the promise
+			// of a person's reply within the reply clock.
+			if inc.RelatedTo != 0 {
+				p["related"] = i18n.T(lang, "notify.related_short", map[string]any{"related": inc.RelatedTo})
+			}
+			return i18n.T(lang, "notify.triage_customer", p)
+		}
+		if inc.RelatedTo != 0 {
+			p["related"] = i18n.T(lang, "notify.related", map[string]any{"related": inc.RelatedTo})
+		}
+		return i18n.T(lang, "notify.opened_customer", p) + "\n" + commands.Clocks(s.Format(lang), inc, inc.ReportedAt)
 	}
 	if ch, ok := s.Dir.Channel(place.Platform, place.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
 		out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, thread, custText(s.channelLang(ch))))
@@ -223,9 +251,28 @@ func (s *Service) Change(ctx context.Context, id int64, actor sla.Person, now ti
 	return inc, err
 }
 
-// changed counts a change whose transaction committed.
+// changed counts a change whose transaction committed, and tells the
+// classifier of a correction.
 func (s *Service) changed(kind sla.EventKind) {
 	s.Metrics.counter(func(m *Metrics) *metrics.Counter { return m.StateChanges }, string(kind))
+	if _, _, ok := correction(sla.Event{Kind: kind}, sla.Incident{}); ok {
+		s.Classifier.Corrected(1)
+	}
+}
+
+// correction is what an engineer's decision teaches the classifier about
+// the customer's words (the incident's title): a triage decided, a
+// severity changed, a report that was not a fault.
+func correction(ev sla.Event, inc sla.Incident) (classify.Label, string, bool) {
+	switch ev.Kind {
+	case sla.EventTriaged:
+		return classify.LabelOf(inc.Severity), "triage", true
+	case sla.EventSeverity:
+		return classify.LabelOf(inc.Severity), "severity", true
+	case sla.EventNotFault:
+		return classify.LabelNone, "notfault", true
+	}
+	return "", "", false
 }
 
 func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sla.Person, now time.Time, fn commands.ChangeFunc) (sla.Incident, error) {
@@ -255,6 +302,12 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 	if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
 		return inc, err
 	}
+	if label, source, ok := correction(ev, inc); ok {
+		if err := tx.AddClassifierExample(ctx, storage.ClassifierExample{At: now, Label: label, Body: inc.Title, Source: source,
+			IncidentID: inc.ID, DecidedBy: actor.ID}); err != nil {
+			return inc, err
+		}
+	}
 	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(policy, now)); err != nil {
 		return inc, err
 	}
@@ -268,31 +321,54 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 // changeMessages decides who hears of a change: state changes go to the
 // customer's threads of the incident and update the card in the
 // engineering channels; notes and what a customer writes go to the
-// engineers as a line of their own.
+// engineers as a line of their own; a staff reply that met the reply clock
+// only updates the card.
 func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, ev sla.Event) ([]storage.Outgoing, error) {
-	key := "notify." + map[sla.EventKind]string{
-		sla.EventAcked: "acked", sla.EventAssigned: "assigned", sla.EventSeverity: "severity", sla.EventOnsite: "onsite",
-		sla.EventRestored: "restored", sla.EventClosed: "closed", sla.EventReopened: "reopened", sla.EventNote: "note",
-		sla.EventMessage: "message",
-	}[ev.Kind]
-	if !i18n.Has(key) {
-		return nil, nil
+	customerKey, engineersKey, card := "", "", false
+	switch ev.Kind {
+	case sla.EventAcked, sla.EventAssigned, sla.EventSeverity, sla.EventOnsite, sla.EventRestored, sla.EventClosed, sla.EventReopened:
+		customerKey, card = "notify."+map[sla.EventKind]string{sla.EventAcked: "acked", sla.EventAssigned: "assigned",
+			sla.EventSeverity: "severity", sla.EventOnsite: "onsite", sla.EventRestored: "restored", sla.EventClosed: "closed",
+			sla.EventReopened: "reopened"}[ev.Kind], true
+	case sla.EventTriaged:
+		customerKey, card = "notify.triaged", true
+	case sla.EventNotFault:
+		customerKey, card = "notify.notfault", true
+	case sla.EventMerged:
+		if ev.Data["into"] != "" {
+			customerKey, card = "notify.merged", true
+		} else {
+			engineersKey = "notify.absorbed"
+		}
+	case sla.EventReply:
+		card = ev.Data["first_response"] != ""
+	case sla.EventNote:
+		engineersKey = "notify.note"
+	case sla.EventMessage:
+		switch {
+		case ev.Data["opened"] != "":
+			return nil, nil // the new incident's card says it
+		case ev.Data["suggests"] != "":
+			engineersKey = "notify.message_worse"
+		default:
+			engineersKey = "notify.message"
+		}
 	}
-	render := func(lang sla.Lang) string {
+	render := func(key string, lang sla.Lang) string {
 		p := map[string]any{"id": inc.ID, "actor": ev.Actor, "summary": inc.RestoreSummary, "text": ev.Body,
-			"severity": i18n.Severity(lang, inc.Severity), "due": s.Format(lang).Time(inc.Deadlines.Restore)}
+			"severity": i18n.Severity(lang, inc.Severity), "due": s.Format(lang).Time(inc.Deadlines.Restore),
+			"into": ev.Data["into"], "from": ev.Data["from"], "reason": ev.Body}
 		if a, ok := s.Dir.Person(inc.AssigneeID); ok {
 			p["assignee"] = a.Name
 		}
 		text := i18n.T(lang, key, p)
-		if ev.Kind == sla.EventSeverity {
+		if ev.Kind == sla.EventSeverity || ev.Kind == sla.EventTriaged {
 			text += "\n" + commands.Clocks(s.Format(lang), inc, ev.At)
 		}
 		return text
 	}
 	var out []storage.Outgoing
-	toCustomer := ev.Kind != sla.EventNote && ev.Kind != sla.EventMessage
-	if toCustomer {
+	if customerKey != "" {
 		threads, err := tx.ThreadsOf(ctx, inc.ID)
 		if err != nil {
 			return nil, err
@@ -307,22 +383,70 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 				continue
 			}
 			if ch, ok := s.Dir.Channel(t.Platform, t.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
-				out = append(out, s.outgoing(inc.ID, string(ev.Kind), t.Platform, t.ChatID, t.ThreadID, render(s.channelLang(ch))))
+				out = append(out, s.outgoing(inc.ID, string(ev.Kind), t.Platform, t.ChatID, t.ThreadID, render(customerKey, s.channelLang(ch))))
 				sent, done[key] = true, true
 			}
 		}
 		if !sent {
 			for _, ch := range s.Dir.Channels(storage.ChannelCustomer, inc.CustomerID) {
-				out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(s.channelLang(ch))))
+				out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(customerKey, s.channelLang(ch))))
 			}
 		}
 	}
-	if !toCustomer {
+	if engineersKey != "" {
 		for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
-			out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(s.channelLang(ch))))
+			out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(engineersKey, s.channelLang(ch))))
 		}
-		return out, nil
 	}
-	// The engineers see the change on the incident's card, edited in place.
-	return append(out, s.cardMessages(inc, ev.At)...), nil
+	if card {
+		// The engineers see the change on the incident's card, edited in place.
+		out = append(out, s.cardMessages(inc, ev.At)...)
+	}
+	return out, nil
+}
+
+// Merge closes r.Duplicate as a duplicate of r.Into, in one transaction:
+// the duplicate's clocks stop and its customer is told where it went, the
+// surviving incident records it, and the duplicate's messages and threads
+// move over, so that the customer's later replies there join the survivor.
+func (s *Service) Merge(ctx context.Context, r commands.MergeRequest) (dup, into sla.Incident, err error) {
+	notFound := func(id int64) error {
+		return sla.Errorf(sla.ENOTFOUND, "err.not_found", map[string]any{"id": id}, "incident #%d not found", id)
+	}
+	err = s.Store.InTx(ctx, func(tx *storage.Tx) error {
+		// Lock both rows in id order, so that two merges of the same pair
+		// wait for each other instead of deadlocking.
+		first, second := min(r.Duplicate, r.Into), max(r.Duplicate, r.Into)
+		for _, id := range []int64{first, second} {
+			inc, err := tx.IncidentForUpdate(ctx, id)
+			if err != nil {
+				return err
+			}
+			if r.Visible != nil && !r.Visible(inc) {
+				return notFound(id)
+			}
+			if id == r.Into {
+				into = inc
+			}
+		}
+		a := sla.Actor{ID: r.Actor.ID, Name: r.Actor.Name}
+		var err error
+		if dup, err = s.change(ctx, tx, r.Duplicate, r.Actor, r.Now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
+			return inc.MergeInto(a, into, r.Now)
+		}); err != nil {
+			return err
+		}
+		if into, err = s.change(ctx, tx, r.Into, r.Actor, r.Now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
+			return inc.Absorb(a, dup, r.Now), nil
+		}); err != nil {
+			return err
+		}
+		return tx.MergeConversation(ctx, r.Duplicate, r.Into)
+	})
+	if err == nil {
+		s.changed(sla.EventMerged)
+		s.changed(sla.EventMerged)
+		s.kick()
+	}
+	return dup, into, err
 }

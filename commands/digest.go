@@ -74,6 +74,15 @@ func StatsText(f i18n.Format, title string, st sla.Stats, name Namer) string {
 	for _, o := range st.OpenFollowUps {
 		lines = append(lines, openLine(f, o, name))
 	}
+	if st.Triage > 0 {
+		lines = append(lines, i18n.T(l, "digest.triage", map[string]any{"n": st.Triage}))
+	}
+	if st.DismissedCount > 0 {
+		lines = append(lines, i18n.T(l, "digest.dismissed", map[string]any{"n": st.DismissedCount, "dup": st.Duplicates, "notfault": st.NotFaults}))
+		for _, d := range st.Dismissed {
+			lines = append(lines, dismissedLine(f, d, name))
+		}
+	}
 	if len(st.Areas) > 0 {
 		var areas []string
 		for _, a := range st.Areas {
@@ -91,6 +100,26 @@ func breachLine(f i18n.Format, b sla.BreachLine, name Namer) string {
 	}
 	return i18n.T(f.Lang, key, map[string]any{"id": b.IncidentID, "customer": name.of(b.CustomerID),
 		"clock": i18n.T(f.Lang, "clock."+string(b.Clock), nil), "due": f.Time(b.Due), "late": f.Duration(b.Lateness)})
+}
+
+// dismissedLine names a duplicate or a not-a-fault outcome and every clock
+// it had breached: leaving the figures must not hide a breach.
+func dismissedLine(f i18n.Format, d sla.DismissedItem, name Namer) string {
+	l := f.Lang
+	what := i18n.T(l, "digest.notfault_item", nil)
+	if d.Outcome == sla.OutcomeDuplicate {
+		what = i18n.T(l, "digest.duplicate_item", map[string]any{"into": d.MergedInto})
+	}
+	line := i18n.T(l, "digest.dismissed_line", map[string]any{"id": d.IncidentID, "customer": name.of(d.CustomerID), "what": what,
+		"title": d.Title})
+	if len(d.Breached) > 0 {
+		var cs []string
+		for _, c := range d.Breached {
+			cs = append(cs, i18n.T(l, "clock."+string(c), nil))
+		}
+		line += i18n.T(l, "digest.dismissed_breached", map[string]any{"clocks": strings.Join(cs, i18n.T(l, "list.sep", nil))})
+	}
+	return line
 }
 
 func openLine(f i18n.Format, o sla.OpenItem, name Namer) string {
@@ -115,6 +144,12 @@ func DailyText(f i18n.Format, d sla.DailyDigest, name Namer) string {
 	for _, b := range d.Breaches {
 		lines = append(lines, breachLine(f, b, name))
 	}
+	if len(d.Dismissed) > 0 {
+		lines = append(lines, i18n.T(l, "digest.dismissed_24h", map[string]any{"n": len(d.Dismissed)}))
+		for _, x := range d.Dismissed {
+			lines = append(lines, dismissedLine(f, x, name))
+		}
+	}
 	lines = append(lines, i18n.T(l, "digest.upcoming", map[string]any{"n": len(d.Upcoming)}))
 	for _, u := range d.Upcoming {
 		lines = append(lines, i18n.T(l, "digest.upcoming_line", map[string]any{"id": u.IncidentID, "customer": name.of(u.CustomerID),
@@ -129,7 +164,8 @@ func StatsCSV(period string, sts []sla.Stats) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	w.Write([]string{"period", "customer", "incidents", "core", "noncore", "mtta_median_min", "mtta_p90_min", "mttr_median_min",
-		"mttr_p90_min", "ack_pct", "onsite_pct", "restore_core_pct", "restore_noncore_pct", "breaches", "open_followups", "top_area"})
+		"mttr_p90_min", "ack_pct", "onsite_pct", "restore_core_pct", "restore_noncore_pct", "breaches", "open_followups", "top_area",
+		"duplicates", "not_faults"})
 	mins := func(p sla.Percentiles, d time.Duration) string {
 		if p.N == 0 {
 			return ""
@@ -156,7 +192,7 @@ func StatsCSV(period string, sts []sla.Stats) []byte {
 		if len(st.Areas) > 0 {
 			top = string(st.Areas[0].Area)
 		}
-		row = append(row, strconv.Itoa(st.BreachCount), strconv.Itoa(st.OpenCount), top)
+		row = append(row, strconv.Itoa(st.BreachCount), strconv.Itoa(st.OpenCount), top, strconv.Itoa(st.Duplicates), strconv.Itoa(st.NotFaults))
 		w.Write(row)
 	}
 	w.Flush()

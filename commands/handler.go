@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/sla/classify"
 	"github.com/slakeeper/slakeeper/sla/i18n"
 )
 
@@ -53,6 +54,21 @@ type OpenRequest struct {
 	Reporter   sla.Person
 	Place      Place
 	Now        time.Time
+	// Triage opens the incident awaiting an engineer's decision whether it
+	// is a fault (Severity is the guess).
+	Triage bool
+	// RelatedTo is an earlier incident this one came up in.
+	RelatedTo int64
+}
+
+// MergeRequest asks to merge the incident Duplicate into Into.
+type MergeRequest struct {
+	Duplicate, Into int64
+	Actor           sla.Person
+	Now             time.Time
+	// Visible says whether the request may see an incident; one it may not
+	// is not found.
+	Visible func(sla.Incident) bool
 }
 
 // Service is what the handlers need of the incident service. Every method
@@ -83,6 +99,11 @@ type Service interface {
 	SetOnCall(ctx context.Context, o sla.Override) error
 	// Customers lists every customer, by id.
 	Customers() []sla.Customer
+	// Classify reads a customer's words: fault or not, and how severe.
+	Classify(text string) classify.Result
+	// Merge closes an incident as a duplicate of another, in one
+	// transaction with both incidents' timelines.
+	Merge(ctx context.Context, r MergeRequest) (dup, into sla.Incident, err error)
 
 	CalendarService
 }
@@ -225,6 +246,12 @@ func (h Handler) run(ctx context.Context, r Request, cmd Command) (string, error
 			return "", err
 		}
 		return i18n.T(l, "reply.reopened", map[string]any{"id": inc.ID}) + "\n" + h.clocks(l, inc, r.Now), nil
+	case "triage":
+		return h.triage(ctx, r, cmd, change)
+	case "notfault":
+		return h.notFault(r, cmd, change)
+	case "merge":
+		return h.merge(ctx, r, cmd)
 	case "note":
 		inc, err := change(func(i *sla.Incident, _ sla.Policy) (sla.Event, error) { return i.Note(a, cmd.Text, r.Now) })
 		if err != nil {
@@ -284,12 +311,13 @@ func (h Handler) open(ctx context.Context, r Request, cmd Command) (string, erro
 	if _, ok := h.Svc.Customer(customer); !ok {
 		return "", sla.Errorf(sla.EINVALID, "err.unknown_customer", map[string]any{"name": customer}, "unknown customer %q", customer)
 	}
-	c := sla.Classify(text)
+	c := h.Svc.Classify(text)
 	sev, ok := c.Verdict.Severity()
 	reason := "/incident; " + c.Reason()
 	if !ok {
-		// Asked for explicitly: a report, even if the words sound harmless.
-		sev = sla.SeverityNoncore
+		// Asked for explicitly: a report, even if the words sound harmless
+		// or the classifier is unsure; its likelier severity.
+		sev = c.Severity
 	}
 	inc, err := h.Svc.Open(ctx, OpenRequest{CustomerID: customer, Severity: sev, Title: text, Reason: reason,
 		Reporter: r.Actor, Place: r.Place, Now: r.Now})

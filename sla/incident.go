@@ -33,6 +33,9 @@ type Status string
 
 // Statuses, in the order an incident normally passes them.
 const (
+	// StatusTriage: the classifier was not sure the customer's message is a
+	// fault; an engineer decides. Its clocks run from the message.
+	StatusTriage       Status = "triage"
 	StatusOpen         Status = "open"
 	StatusAcknowledged Status = "acknowledged"
 	StatusOnsite       Status = "onsite"
@@ -42,8 +45,19 @@ const (
 
 // Active reports whether the incident still needs work (not restored or closed).
 func (s Status) Active() bool {
-	return s == StatusOpen || s == StatusAcknowledged || s == StatusOnsite
+	return s == StatusTriage || s == StatusOpen || s == StatusAcknowledged || s == StatusOnsite
 }
+
+// Outcome says how an incident that was not a fault of its own ended.
+type Outcome string
+
+// Outcomes. An incident with an outcome is closed, its clocks stopped; it
+// is left out of the compliance figures and listed in the digests.
+const (
+	OutcomeFault     Outcome = ""          // the normal case: a fault, restored and closed
+	OutcomeDuplicate Outcome = "duplicate" // merged into another incident
+	OutcomeNotFault  Outcome = "notfault"  // the report was not a fault
+)
 
 // Clock names one of an incident's deadlines.
 type Clock string
@@ -80,8 +94,15 @@ type Incident struct {
 	LastPingAt     time.Time // the last weekly follow-up ping (C6)
 	LastFollowUpAt time.Time // the last contact recorded with /followup
 	ReportFiledAt  time.Time // the last service report (C5)
+	Outcome        Outcome   // duplicate or not a fault; "" for a fault
+	MergedInto     int64     // the incident a duplicate was merged into
+	RelatedTo      int64     // an earlier incident this one came up in (a new fault in its thread)
 	Version        int       // bumped by every change; storage uses it for optimistic locking
 }
+
+// Dismissed reports whether the incident was closed as a duplicate or as
+// not a fault.
+func (i Incident) Dismissed() bool { return i.Outcome != OutcomeFault }
 
 // Event is one entry of an incident's timeline, produced by every change.
 type Event struct {
@@ -113,12 +134,16 @@ const (
 	EventEscalation EventKind = "escalation"
 	EventFollowUp   EventKind = "followup"
 	EventReport     EventKind = "report"
+	EventTriaged    EventKind = "triaged"     // an engineer decided a triaged message is a fault
+	EventMerged     EventKind = "merged"      // merged into another incident, or another merged into this one
+	EventNotFault   EventKind = "not_a_fault" // closed as not a fault
+	EventReply      EventKind = "reply"       // a staff member wrote to the customer in the conversation
 )
 
 // EventKinds lists every kind, for schema checks and tests.
 var EventKinds = []EventKind{EventOpened, EventMessage, EventAcked, EventAssigned, EventSeverity,
 	EventOnsite, EventRestored, EventClosed, EventReopened, EventNote, EventReminder, EventBreach,
-	EventEscalation, EventFollowUp, EventReport}
+	EventEscalation, EventFollowUp, EventReport, EventTriaged, EventMerged, EventNotFault, EventReply}
 
 // Actor is who makes a change.
 type Actor struct {
@@ -163,11 +188,17 @@ func (i *Incident) conflict(key, msg string) error {
 // Acknowledge meets the ack clock. It fails with ECONFLICT unless the incident
 // is open.
 func (i *Incident) Acknowledge(a Actor, now time.Time) (Event, error) {
+	if i.Dismissed() {
+		return Event{}, i.dismissedErr()
+	}
+	if i.Status == StatusTriage {
+		return Event{}, i.triageFirst()
+	}
 	if i.Status != StatusOpen {
 		return Event{}, i.conflict("err.ack_state", "only an open incident can be acknowledged")
 	}
 	i.Status = StatusAcknowledged
-	i.AckedAt, i.AckedBy = now, a.ID
+	i.meetAck(a, now) // a reply in the conversation may have met the clock already
 	if i.AssigneeID == "" {
 		i.AssigneeID = a.ID
 	}
@@ -185,6 +216,9 @@ func (i *Incident) meetAck(a Actor, now time.Time) {
 // Assign makes the named person the incident's assignee. Closed incidents
 // cannot be reassigned.
 func (i *Incident) Assign(a Actor, assignee Person, now time.Time) (Event, error) {
+	if i.Dismissed() {
+		return Event{}, i.dismissedErr()
+	}
 	if i.Status == StatusClosed {
 		return Event{}, i.conflict("err.closed", "a closed incident cannot be changed")
 	}
@@ -201,11 +235,17 @@ func (i *Incident) Assign(a Actor, assignee Person, now time.Time) (Event, error
 // SetSeverity changes the severity and recomputes the deadlines from the
 // original report time (or the last reopening for the restore clock).
 func (i *Incident) SetSeverity(a Actor, sev Severity, p Policy, now time.Time) (Event, error) {
+	if i.Dismissed() {
+		return Event{}, i.dismissedErr()
+	}
 	if i.Status == StatusClosed {
 		return Event{}, i.conflict("err.closed", "a closed incident cannot be changed")
 	}
 	if sev != SeverityCore && sev != SeverityNoncore {
 		return Event{}, Errorf(EINVALID, "err.severity", map[string]any{"value": string(sev)}, "unknown severity %q", sev)
+	}
+	if i.Status == StatusTriage {
+		return i.Decide(a, sev, p, now) // choosing a severity decides the triage
 	}
 	if sev == i.Severity {
 		return Event{}, Errorf(ECONFLICT, "err.same_severity", map[string]any{"id": i.ID, "severity": string(sev)}, "incident #%d is already %s", i.ID, sev)
@@ -219,6 +259,12 @@ func (i *Incident) SetSeverity(a Actor, sev Severity, p Policy, now time.Time) (
 // ArriveOnsite records that an engineer is on site. It meets the on-site
 // clock (and the ack clock if nobody had acknowledged yet).
 func (i *Incident) ArriveOnsite(a Actor, now time.Time) (Event, error) {
+	if i.Dismissed() {
+		return Event{}, i.dismissedErr()
+	}
+	if i.Status == StatusTriage {
+		return Event{}, i.triageFirst()
+	}
 	if i.Status != StatusOpen && i.Status != StatusAcknowledged {
 		return Event{}, i.conflict("err.onsite_state", "an engineer can only arrive on site at an open or acknowledged incident")
 	}
@@ -234,6 +280,12 @@ func (i *Incident) ArriveOnsite(a Actor, now time.Time) (Event, error) {
 // Restore records that normal use is restored, with a summary of what was
 // done. Restoring remotely meets the on-site clock as well (C3).
 func (i *Incident) Restore(a Actor, summary string, now time.Time) (Event, error) {
+	if i.Dismissed() {
+		return Event{}, i.dismissedErr()
+	}
+	if i.Status == StatusTriage {
+		return Event{}, i.triageFirst()
+	}
 	if !i.Status.Active() {
 		return Event{}, i.conflict("err.restore_state", "it is not in progress")
 	}
@@ -253,6 +305,9 @@ func (i *Incident) Restore(a Actor, summary string, now time.Time) (Event, error
 
 // Close ends an incident. Only a restored incident may be closed.
 func (i *Incident) Close(a Actor, now time.Time) (Event, error) {
+	if i.Dismissed() {
+		return Event{}, i.dismissedErr()
+	}
 	if i.Status != StatusRestored {
 		return Event{}, i.conflict("err.close_state", "only a restored incident can be closed")
 	}
@@ -264,6 +319,9 @@ func (i *Incident) Close(a Actor, now time.Time) (Event, error) {
 // Reopen brings back a restored or closed incident whose problem returned.
 // The ack and on-site clocks stay met; the restore clock starts again at now.
 func (i *Incident) Reopen(a Actor, p Policy, now time.Time) (Event, error) {
+	if i.Dismissed() {
+		return Event{}, i.dismissedErr()
+	}
 	if i.Status != StatusRestored && i.Status != StatusClosed {
 		return Event{}, i.conflict("err.reopen_state", "only a restored or closed incident can be reopened")
 	}

@@ -26,6 +26,39 @@ type Stats struct {
 	OpenCount     int
 	// Areas are the most frequent problem areas, most frequent first.
 	Areas []AreaCount
+	// Dismissed are the period's incidents closed as duplicates or as not
+	// a fault: left out of every figure above, and listed, with the clocks
+	// they had breached, so that none hides a breach. DismissedCount
+	// counts all of them; Duplicates and NotFaults split it.
+	Dismissed             []DismissedItem
+	DismissedCount        int
+	Duplicates, NotFaults int
+	// Triage counts the incidents still awaiting an engineer's decision.
+	Triage int
+}
+
+// DismissedItem is an incident closed as a duplicate or as not a fault.
+type DismissedItem struct {
+	IncidentID int64
+	CustomerID string
+	Outcome    Outcome
+	MergedInto int64
+	Title      string
+	ClosedAt   time.Time
+	// Breached are the clocks it had missed when it was closed.
+	Breached []Clock
+}
+
+// BreachedWhenClosed names the clocks an incident had missed by the time
+// it was closed (at its deadlines, per its severity).
+func BreachedWhenClosed(inc Incident) []Clock {
+	var out []Clock
+	for _, c := range inc.Clocks() {
+		if c.Breached(inc.ClosedAt) {
+			out = append(out, c.Clock)
+		}
+	}
+	return out
 }
 
 // Percentiles of durations, nearest-rank: the median is the value at rank
@@ -98,4 +131,7 @@ type DailyDigest struct {
 	Breaches []BreachLine
 	// Upcoming are the unmet deadlines and pending follow-ups in (To, To+24h].
 	Upcoming []Upcoming
+	// Dismissed are the incidents closed as duplicates or not a fault in
+	// [From, To), with the clocks they had breached.
+	Dismissed []DismissedItem
 }

@@ -13,7 +13,7 @@ import (
 
 const incidentCols = `id, customer_id, severity, status, title, reason, area, reported_at, reported_by, reporter_name, assignee_id,
 	ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at, onsite_met_at, restored_at, restore_summary,
-	closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version`
+	closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version, outcome, merged_into, related_to`
 
 type incidentRow struct {
 	ID             int64          `db:"id"`
@@ -42,6 +42,9 @@ type incidentRow struct {
 	LastFollowUpAt sql.NullTime   `db:"last_followup_at"`
 	ReportFiledAt  sql.NullTime   `db:"report_filed_at"`
 	Version        int            `db:"version"`
+	Outcome        string         `db:"outcome"`
+	MergedInto     sql.NullInt64  `db:"merged_into"`
+	RelatedTo      sql.NullInt64  `db:"related_to"`
 }
 
 func (r incidentRow) incident() sla.Incident {
@@ -54,7 +57,15 @@ func (r incidentRow) incident() sla.Incident {
 		OnsiteMetAt: fromNull(r.OnsiteMetAt), RestoredAt: fromNull(r.RestoredAt), RestoreSummary: r.RestoreSummary,
 		ClosedAt: fromNull(r.ClosedAt), ReopenedAt: fromNull(r.ReopenedAt), LastPingAt: fromNull(r.LastPingAt),
 		LastFollowUpAt: fromNull(r.LastFollowUpAt), ReportFiledAt: fromNull(r.ReportFiledAt), Version: r.Version,
+		Outcome: sla.Outcome(r.Outcome), MergedInto: r.MergedInto.Int64, RelatedTo: r.RelatedTo.Int64,
 	}
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 func notFound(id int64) error {
@@ -91,13 +102,14 @@ func (tx *Tx) IncidentForUpdate(ctx context.Context, id int64) (sla.Incident, er
 func (tx *Tx) InsertIncident(ctx context.Context, inc *sla.Incident) error {
 	err := tx.tx.GetContext(ctx, &inc.ID, tx.tx.Rebind(`INSERT INTO incidents (customer_id, severity, status, title, reason, area,
 		reported_at, reported_by, reporter_name, assignee_id, ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at,
-		onsite_met_at, restored_at, restore_summary, closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		onsite_met_at, restored_at, restore_summary, closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version,
+		outcome, merged_into, related_to)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		inc.CustomerID, string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, string(inc.Area), ts(inc.ReportedAt),
 		nullStr(inc.ReportedBy), inc.ReporterName, nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack), ts(inc.Deadlines.Onsite),
 		ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt), ts(inc.OnsiteMetAt),
 		ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), ts(inc.LastPingAt), ts(inc.LastFollowUpAt),
-		ts(inc.ReportFiledAt), inc.Version)
+		ts(inc.ReportFiledAt), inc.Version, string(inc.Outcome), nullID(inc.MergedInto), nullID(inc.RelatedTo))
 	if err != nil {
 		return fmt.Errorf("insert incident: %w", mapErr(err))
 	}
@@ -110,12 +122,13 @@ func (tx *Tx) UpdateIncident(ctx context.Context, inc sla.Incident, prevVersion 
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE incidents SET severity = ?, status = ?, title = ?, reason = ?, area = ?,
 		assignee_id = ?, ack_due = ?, onsite_due = ?, restore_due = ?, acked_at = ?, acked_by = ?, onsite_at = ?,
 		onsite_met_at = ?, restored_at = ?, restore_summary = ?, closed_at = ?, reopened_at = ?, last_ping_at = ?,
-		last_followup_at = ?, report_filed_at = ?, version = ?
+		last_followup_at = ?, report_filed_at = ?, version = ?, outcome = ?, merged_into = ?, related_to = ?
 		WHERE id = ? AND version = ?`),
 		string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, string(inc.Area), nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack),
 		ts(inc.Deadlines.Onsite), ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt),
 		ts(inc.OnsiteMetAt), ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), ts(inc.LastPingAt),
-		ts(inc.LastFollowUpAt), ts(inc.ReportFiledAt), inc.Version, inc.ID, prevVersion)
+		ts(inc.LastFollowUpAt), ts(inc.ReportFiledAt), inc.Version, string(inc.Outcome), nullID(inc.MergedInto), nullID(inc.RelatedTo),
+		inc.ID, prevVersion)
 	if err != nil {
 		return fmt.Errorf("update incident %d: %w", inc.ID, mapErr(err))
 	}
@@ -142,7 +155,7 @@ func (s *Store) ListIncidents(ctx context.Context, f IncidentFilter) ([]sla.Inci
 		args = append(args, f.CustomerID)
 	}
 	if f.ActiveOnly {
-		q += ` AND status IN ('open', 'acknowledged', 'onsite')`
+		q += ` AND status IN ('triage', 'open', 'acknowledged', 'onsite')`
 	} else if f.OpenOnly {
 		q += ` AND status <> 'closed'`
 	}
@@ -226,6 +239,16 @@ func (tx *Tx) BindThread(ctx context.Context, t ThreadRef, incidentID int64, now
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, thread_id) DO NOTHING`),
 		t.Platform, t.ChatID, t.ThreadID, incidentID, t.Origin, ts(now)); err != nil {
 		return fmt.Errorf("incident %d: bind thread: %w", incidentID, mapErr(err))
+	}
+	return nil
+}
+
+// RebindThread moves a thread to another incident: the conversation in it
+// goes on there.
+func (tx *Tx) RebindThread(ctx context.Context, t ThreadRef, incidentID int64) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE incident_threads SET incident_id = ? WHERE platform = ? AND chat_id = ? AND thread_id = ?`),
+		incidentID, t.Platform, t.ChatID, t.ThreadID); err != nil {
+		return fmt.Errorf("incident %d: rebind thread: %w", incidentID, mapErr(err))
 	}
 	return nil
 }

@@ -44,17 +44,19 @@ func dur(secs float64) time.Duration {
 // PostgreSQL they run on two connections at once.
 func (s *Store) Stats(ctx context.Context, customerID string, from, to, now time.Time) (sla.Stats, error) {
 	st := sla.Stats{CustomerID: customerID, From: from, To: to, Now: now, BySeverity: map[sla.Severity]int{}}
-	where := `reported_at >= ? AND reported_at < ?`
+	period := `reported_at >= ? AND reported_at < ?`
 	args := []any{ts(from), ts(to)}
 	if customerID != "" {
-		where += ` AND customer_id = ?`
+		period += ` AND customer_id = ?`
 		args = append(args, customerID)
 	}
-	q := statsQuery{s: s, where: where, args: args, now: now}
+	// The figures are of faults: duplicates and not-a-fault outcomes are
+	// counted apart (dismissed).
+	q := statsQuery{s: s, where: period + ` AND outcome = ''`, period: period, args: args, now: now}
 	// Sorting for the percentiles is the most work: they get a connection of
 	// their own.
 	type part = func(context.Context, *sla.Stats) error
-	lanes := [][]part{{q.percentiles, q.open}, {q.counts, q.breaches}}
+	lanes := [][]part{{q.percentiles, q.open}, {q.counts, q.breaches, q.dismissed}}
 	if s.dialect != Postgres {
 		lanes = [][]part{append(lanes[0], lanes[1]...)}
 	}
@@ -84,10 +86,11 @@ func (s *Store) Stats(ctx context.Context, customerID string, from, to, now time
 // statsQuery is one period's statistics; each method fills its own fields
 // of sla.Stats, so that they can run at once.
 type statsQuery struct {
-	s     *Store
-	where string
-	args  []any
-	now   time.Time
+	s      *Store
+	where  string // the period's faults
+	period string // every incident of the period
+	args   []any
+	now    time.Time
 }
 
 func (q statsQuery) bind(query string, before ...any) (string, []any) {
@@ -241,7 +244,7 @@ func (q statsQuery) breaches(ctx context.Context, st *sla.Stats) error {
 		metLate, metArgs := q.bind(`SELECT id, customer_id, ` + c.due + ` AS due_at, FALSE AS open, ` + late + ` / 1000.0 AS late
 			FROM incidents WHERE ` + late + ` > 0 AND ` + q.where + ` ORDER BY ` + late + ` DESC, id LIMIT ` + strconv.Itoa(StatsLimit))
 		unmet, unmetArgs := q.bind(`SELECT id, customer_id, `+c.due+` AS due_at, TRUE AS open, `+q.s.secs(c.due, "?")+` AS late
-			FROM incidents WHERE status IN ('open', 'acknowledged', 'onsite', 'restored') AND `+c.met+` IS NULL AND `+c.due+` <= ? AND `+
+			FROM incidents WHERE status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored') AND `+c.met+` IS NULL AND `+c.due+` <= ? AND `+
 			q.where+` ORDER BY `+c.due+`, id LIMIT `+strconv.Itoa(StatsLimit), ts(q.now), ts(q.now))
 		for _, part := range []struct {
 			query string
@@ -291,7 +294,7 @@ func (q statsQuery) open(ctx context.Context, st *sla.Stats) error {
 // openItems lists unsolved incidents reported before the given time, oldest
 // first, up to StatsLimit, with their total count.
 func openItems(ctx context.Context, q queryer, customerID string, before time.Time) ([]sla.OpenItem, int, error) {
-	where := `status IN ('open', 'acknowledged', 'onsite', 'restored') AND reported_at < ?`
+	where := `status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored') AND reported_at < ?`
 	args := []any{ts(before)}
 	if customerID != "" {
 		where += ` AND customer_id = ?`
@@ -319,6 +322,41 @@ func openItems(ctx context.Context, q queryer, customerID string, before time.Ti
 			Status: sla.Status(r.Status), Title: r.Title, ReportedAt: r.ReportedAt.UTC()}
 	}
 	return out, n, nil
+}
+
+// dismissed counts and lists the period's duplicates and not-a-fault
+// outcomes, and counts the incidents awaiting triage.
+func (q statsQuery) dismissed(ctx context.Context, st *sla.Stats) error {
+	query, args := q.bind(`SELECT count(*) FILTER (WHERE outcome = 'duplicate'), count(*) FILTER (WHERE outcome = 'notfault'),
+		count(*) FILTER (WHERE status = 'triage') FROM incidents WHERE ` + q.period)
+	if err := q.s.db.QueryRowxContext(ctx, query, args...).Scan(&st.Duplicates, &st.NotFaults, &st.Triage); err != nil {
+		return fmt.Errorf("dismissed: %w", err)
+	}
+	st.DismissedCount = st.Duplicates + st.NotFaults
+	if st.DismissedCount == 0 {
+		return nil
+	}
+	var err error
+	st.Dismissed, err = dismissedItems(ctx, q.s.db, q.period+` AND outcome <> ''`, args)
+	return err
+}
+
+// dismissedItems lists the dismissed incidents matching where, in the
+// order they were closed, up to StatsLimit, with the clocks each had
+// breached when it was closed.
+func dismissedItems(ctx context.Context, q queryer, where string, args []any) ([]sla.DismissedItem, error) {
+	var rows []incidentRow
+	if err := q.SelectContext(ctx, &rows, q.Rebind(`SELECT `+incidentCols+` FROM incidents WHERE `+where+
+		` ORDER BY closed_at, id LIMIT ?`), append(append([]any{}, args...), StatsLimit)...); err != nil {
+		return nil, fmt.Errorf("dismissed incidents: %w", err)
+	}
+	out := make([]sla.DismissedItem, len(rows))
+	for i, r := range rows {
+		inc := r.incident()
+		out[i] = sla.DismissedItem{IncidentID: inc.ID, CustomerID: inc.CustomerID, Outcome: inc.Outcome, MergedInto: inc.MergedInto,
+			Title: inc.Title, ClosedAt: inc.ClosedAt, Breached: sla.BreachedWhenClosed(inc)}
+	}
+	return out, nil
 }
 
 // DailyDigest gathers the daily digest for the 24 hours before to.
@@ -378,7 +416,12 @@ func (s *Store) DailyDigest(ctx context.Context, customerID string, to time.Time
 	for _, u := range us {
 		d.Upcoming = append(d.Upcoming, sla.Upcoming{IncidentID: u.ID, CustomerID: u.CustomerID, Clock: sla.Clock(u.Clock), Due: u.Due.UTC()})
 	}
-	return d, nil
+	dcust := ""
+	if customerID != "" {
+		dcust = ` AND customer_id = ?`
+	}
+	d.Dismissed, err = dismissedItems(ctx, s.db, `outcome <> '' AND closed_at >= ? AND closed_at < ?`+dcust, append([]any{ts(d.From), ts(to)}, cargs...))
+	return d, err
 }
 
 // OpenIncidents lists a customer's (or, with "", everyone's) incidents not

@@ -129,6 +129,7 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	applied bool
 }
 
 func (s *Store) migrations() ([]migration, error) {
@@ -183,35 +184,72 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	var applied []int
-	for _, m := range ms {
-		tx, err := conn.BeginTxx(ctx, nil)
-		if err != nil {
-			return applied, fmt.Errorf("migrate: %w", err)
+	for i := range ms {
+		m := &ms[i]
+		if err := s.migrate(ctx, conn, m); err != nil {
+			return applied, err
+		} else if m.applied {
+			applied = append(applied, m.version)
 		}
-		var n int
-		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.version); err != nil {
-			tx.Rollback()
-			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-		if n > 0 {
-			tx.Rollback()
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-			m.version, m.name, time.Now().UTC()); err != nil {
-			tx.Rollback()
-			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-		applied = append(applied, m.version)
 	}
 	return applied, nil
+}
+
+// foreignKeysOff marks a SQLite migration that rebuilds tables: it runs
+// with foreign keys off (so that dropping the old table cascades nowhere),
+// and every foreign key is checked before it commits.
+const foreignKeysOff = "-- slakeeper: foreign_keys=off"
+
+// migrate applies one migration in its own transaction unless it was
+// applied before; m.applied says whether it was applied now.
+func (s *Store) migrate(ctx context.Context, conn *sqlx.Conn, m *migration) error {
+	fkOff := s.dialect == SQLite && strings.HasPrefix(m.sql, foreignKeysOff)
+	if fkOff {
+		// A no-op inside a transaction: it must come before.
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.version); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if fkOff {
+		var bad []struct {
+			Table  string        `db:"table"`
+			RowID  sql.NullInt64 `db:"rowid"`
+			Parent string        `db:"parent"`
+			FKID   sql.NullInt64 `db:"fkid"`
+		}
+		if err := tx.SelectContext(ctx, &bad, `PRAGMA foreign_key_check`); err != nil {
+			return fmt.Errorf("migrate %s: foreign key check: %w", m.name, err)
+		}
+		if len(bad) > 0 {
+			return fmt.Errorf("migrate %s: %d row(s) break a foreign key, the first in %s (rowid %d) to %s",
+				m.name, len(bad), bad[0].Table, bad[0].RowID.Int64, bad[0].Parent)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+		m.version, m.name, time.Now().UTC()); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	m.applied = true
+	return nil
 }
 
 // SchemaVersion returns the highest applied migration and the highest

@@ -30,6 +30,7 @@ type Config struct {
 	Calendar Calendar `yaml:"calendar"`
 	// CriticalLadder is the escalation ladder in critical business periods.
 	CriticalLadder Ladder     `yaml:"critical_ladder"`
+	Intake         Intake     `yaml:"intake"`
 	Customers      []Customer `yaml:"customers"`
 	People         []Person   `yaml:"people"`
 	Channels       []Channel  `yaml:"channels"`
@@ -44,6 +45,16 @@ type Config struct {
 	// business periods.
 	Schedule sla.Calendar         `yaml:"-"`
 	Critical []sla.CriticalWindow `yaml:"-"`
+	// StaffReplyIsFirstResponse is Intake's setting with its default.
+	StaffReplyIsFirstResponse bool `yaml:"-"`
+}
+
+// Intake is how customers' messages are read.
+type Intake struct {
+	// StaffReplyIsFirstResponse: a staff member's reply in a customer's
+	// conversation meets the reply clock, as a help desk's first response
+	// does (default true); false leaves that to /ack.
+	StaffReplyIsFirstResponse *bool `yaml:"staff_reply_is_first_response"`
 }
 
 // Calendar is when the contract's scheduled services happen.
@@ -174,6 +185,7 @@ func Parse(name string, text []byte) (*Config, error) {
 	if len(v.errs) > 0 {
 		return nil, errors.Join(v.errs...)
 	}
+	cfg.StaffReplyIsFirstResponse = cfg.Intake.StaffReplyIsFirstResponse == nil || *cfg.Intake.StaffReplyIsFirstResponse
 	return &cfg, nil
 }
 

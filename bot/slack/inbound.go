@@ -168,9 +168,9 @@ func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback, 
 		if !ok {
 			continue
 		}
-		line := "/" + cmd + " " + act.Value
-		if cmd == "restore" {
-			line += " " + restoreSummary
+		line, ok := bot.ActionCommand(cmd, act.Value)
+		if !ok {
+			continue
 		}
 		in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name, Text: line}
 		if deliveryID != "" {
@@ -182,7 +182,3 @@ func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback, 
 	}
 	return strings.Join(answers, "\n")
 }
-
-// restoreSummary is what a Restored button records; the engineer adds
-// detail with /note or the service report.
-const restoreSummary = "通过卡片按钮标记恢复 / marked restored from the card"

@@ -292,7 +292,9 @@ func TestSlackEndToEnd(t *testing.T) {
 
 	// A second incident nobody acknowledges escalates to the lead, in the
 	// card's thread with a line in the channel, mentioning them.
-	e.say("CACME", "UCLI", "HDFS宕机了")
+	// (Reported with /incident: in plain talk, while #1 is in progress, it
+	// would join #1's conversation.)
+	has(t, e.command("UCLI", "CACME", "/incident", "HDFS宕机了"), "已登记事件 #2")
 	e.deliver()
 	card2 := e.slack.Messages("CENG")[1]
 	e.clock.Advance(50 * time.Minute)

@@ -88,9 +88,9 @@ func (a *Adapter) onCallback(ctx context.Context, q *models.CallbackQuery) error
 	alert := false
 	if rest, ok := strings.CutPrefix(q.Data, callbackPrefix); ok && q.Message.Message != nil {
 		action, id, _ := strings.Cut(rest, ":")
-		line := "/" + action + " " + id
-		if action == "restore" {
-			line += " " + restoreSummary
+		line, known := bot.ActionCommand(action, id)
+		if !known {
+			line = "/button" // not one of ours: answered as an unknown command
 		}
 		in := bot.Inbound{Platform: bot.PlatformTelegram, ChatID: strconv.FormatInt(q.Message.Message.Chat.ID, 10),
 			UserID: strconv.FormatInt(q.From.ID, 10), UserName: name(&q.From), Text: line}
@@ -114,9 +114,6 @@ func (a *Adapter) onCallback(ctx context.Context, q *models.CallbackQuery) error
 	}
 	return nil
 }
-
-// restoreSummary is what a Restored button records.
-const restoreSummary = "通过卡片按钮标记恢复 / marked restored from the card"
 
 // WebhookHandler serves POST /telegram/webhook: a missing or wrong secret
 // token gets 401 and changes nothing; an update is handled before the

@@ -1,0 +1,217 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/sla/classify"
+)
+
+// Message is what a person wrote in a customer channel and what was
+// decided about it. Every such message is kept: a customer's words are
+// never lost, whatever the classifier made of them.
+type Message struct {
+	ID         int64
+	At         time.Time
+	Platform   string
+	ChatID     string
+	ThreadID   string
+	MessageID  string
+	CustomerID string
+	AuthorID   string // the person, "" for an unknown customer user
+	AuthorName string
+	Staff      bool
+	Body       string
+	// Verdict, Confidence and Reason are the classifier's, for a
+	// customer's message it read.
+	Verdict    classify.Verdict
+	Confidence float64
+	Reason     string
+	Decision   sla.Decision
+	IncidentID int64 // the incident it opened or joined; 0 for chatter
+}
+
+// InsertMessage stores a message and sets its ID.
+func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
+	var conf any
+	if m.Verdict != "" {
+		conf = m.Confidence
+	}
+	err := tx.tx.GetContext(ctx, &m.ID, tx.tx.Rebind(`INSERT INTO messages (at, platform, chat_id, thread_id, message_id, customer_id,
+		author_id, author_name, staff, body, verdict, confidence, reason, decision, incident_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		ts(m.At), m.Platform, m.ChatID, m.ThreadID, m.MessageID, m.CustomerID, nullStr(m.AuthorID), m.AuthorName, m.Staff, m.Body,
+		string(m.Verdict), conf, m.Reason, string(m.Decision), nullID(m.IncidentID))
+	if err != nil {
+		return fmt.Errorf("insert message: %w", mapErr(err))
+	}
+	return nil
+}
+
+type messageRow struct {
+	ID         int64           `db:"id"`
+	At         time.Time       `db:"at"`
+	Platform   string          `db:"platform"`
+	ChatID     string          `db:"chat_id"`
+	ThreadID   string          `db:"thread_id"`
+	MessageID  string          `db:"message_id"`
+	CustomerID string          `db:"customer_id"`
+	AuthorID   sql.NullString  `db:"author_id"`
+	AuthorName string          `db:"author_name"`
+	Staff      bool            `db:"staff"`
+	Body       string          `db:"body"`
+	Verdict    string          `db:"verdict"`
+	Confidence sql.NullFloat64 `db:"confidence"`
+	Reason     string          `db:"reason"`
+	Decision   string          `db:"decision"`
+	IncidentID sql.NullInt64   `db:"incident_id"`
+}
+
+const messageCols = `id, at, platform, chat_id, thread_id, message_id, customer_id, author_id, author_name, staff, body, verdict,
+	confidence, reason, decision, incident_id`
+
+func (r messageRow) message() Message {
+	return Message{ID: r.ID, At: r.At.UTC(), Platform: r.Platform, ChatID: r.ChatID, ThreadID: r.ThreadID, MessageID: r.MessageID,
+		CustomerID: r.CustomerID, AuthorID: r.AuthorID.String, AuthorName: r.AuthorName, Staff: r.Staff, Body: r.Body,
+		Verdict: classify.Verdict(r.Verdict), Confidence: r.Confidence.Float64, Reason: r.Reason, Decision: sla.Decision(r.Decision),
+		IncidentID: r.IncidentID.Int64}
+}
+
+// MessageFilter selects messages for Messages.
+type MessageFilter struct {
+	CustomerID string // "": every customer
+	IncidentID int64  // 0: any
+	Limit      int    // 0: 100
+}
+
+// Messages returns stored messages matching f, oldest first.
+func (s *Store) Messages(ctx context.Context, f MessageFilter) ([]Message, error) {
+	q := `SELECT ` + messageCols + ` FROM messages WHERE 1 = 1`
+	var args []any
+	if f.CustomerID != "" {
+		q += ` AND customer_id = ?`
+		args = append(args, f.CustomerID)
+	}
+	if f.IncidentID != 0 {
+		q += ` AND incident_id = ?`
+		args = append(args, f.IncidentID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q += ` ORDER BY id LIMIT ?`
+	var rows []messageRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(args, f.Limit)...); err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	out := make([]Message, len(rows))
+	for i, r := range rows {
+		out[i] = r.message()
+	}
+	return out, nil
+}
+
+// Conversations returns a customer's incidents still being worked on
+// (triage, open, acknowledged, on site), the most recent first, each with
+// what the customer said about it: the report and the messages that joined
+// it, oldest first.
+func (tx *Tx) Conversations(ctx context.Context, customerID string, limit int) ([]sla.Conversation, error) {
+	var rows []incidentRow
+	if err := tx.tx.SelectContext(ctx, &rows, tx.tx.Rebind(`SELECT `+incidentCols+` FROM incidents
+		WHERE customer_id = ? AND status IN ('triage', 'open', 'acknowledged', 'onsite') ORDER BY reported_at DESC, id DESC LIMIT ?`),
+		customerID, limit); err != nil {
+		return nil, fmt.Errorf("conversations of %s: %w", customerID, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	out := make([]sla.Conversation, len(rows))
+	ids := make([]any, len(rows))
+	at := map[int64]int{}
+	for i, r := range rows {
+		inc := r.incident()
+		out[i] = sla.Conversation{Incident: inc, LastCustomerAt: inc.ReportedAt, Said: []string{inc.Title}}
+		ids[i] = inc.ID
+		at[inc.ID] = i
+	}
+	var ms []struct {
+		IncidentID int64     `db:"incident_id"`
+		At         time.Time `db:"at"`
+		Body       string    `db:"body"`
+		Decision   string    `db:"decision"`
+	}
+	if err := tx.tx.SelectContext(ctx, &ms, tx.tx.Rebind(`SELECT incident_id, at, body, decision FROM messages
+		WHERE incident_id IN (`+inList(len(ids))+`) AND NOT staff ORDER BY id`), ids...); err != nil {
+		return nil, fmt.Errorf("conversations of %s: messages: %w", customerID, err)
+	}
+	for _, m := range ms {
+		c := &out[at[m.IncidentID]]
+		if m.At.After(c.LastCustomerAt) {
+			c.LastCustomerAt = m.At.UTC()
+		}
+		if m.Decision == string(sla.DecisionAttached) && len(c.Said) < 20 {
+			c.Said = append(c.Said, m.Body)
+		}
+	}
+	return out, nil
+}
+
+// MergeConversation moves what belongs to a duplicate to the incident it
+// was merged into: its messages, and its threads, so that the customer's
+// later replies there join the surviving incident.
+func (tx *Tx) MergeConversation(ctx context.Context, from, into int64) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE messages SET incident_id = ? WHERE incident_id = ?`), into, from); err != nil {
+		return fmt.Errorf("merge #%d into #%d: messages: %w", from, into, mapErr(err))
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE incident_threads SET incident_id = ?, origin = FALSE WHERE incident_id = ?`),
+		into, from); err != nil {
+		return fmt.Errorf("merge #%d into #%d: threads: %w", from, into, mapErr(err))
+	}
+	return nil
+}
+
+// ClassifierExample is a correction an engineer made: the customer's words
+// and the label they decided.
+type ClassifierExample struct {
+	ID         int64
+	At         time.Time
+	Label      classify.Label
+	Body       string
+	Source     string // triage, severity or notfault
+	IncidentID int64
+	DecidedBy  string
+}
+
+// AddClassifierExample stores a correction.
+func (tx *Tx) AddClassifierExample(ctx context.Context, e ClassifierExample) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO classifier_examples (at, label, body, source, incident_id, decided_by)
+		VALUES (?, ?, ?, ?, ?, ?)`), ts(e.At), string(e.Label), e.Body, e.Source, nullID(e.IncidentID), nullStr(e.DecidedBy)); err != nil {
+		return fmt.Errorf("classifier example: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ClassifierExamples returns every stored correction, oldest first.
+func (s *Store) ClassifierExamples(ctx context.Context) ([]ClassifierExample, error) {
+	var rows []struct {
+		ID         int64          `db:"id"`
+		At         time.Time      `db:"at"`
+		Label      string         `db:"label"`
+		Body       string         `db:"body"`
+		Source     string         `db:"source"`
+		IncidentID sql.NullInt64  `db:"incident_id"`
+		DecidedBy  sql.NullString `db:"decided_by"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT id, at, label, body, source, incident_id, decided_by FROM classifier_examples ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("classifier examples: %w", err)
+	}
+	out := make([]ClassifierExample, len(rows))
+	for i, r := range rows {
+		out[i] = ClassifierExample{ID: r.ID, At: r.At.UTC(), Label: classify.Label(r.Label), Body: r.Body, Source: r.Source,
+			IncidentID: r.IncidentID.Int64, DecidedBy: r.DecidedBy.String}
+	}
+	return out, nil
+}
