@@ -113,7 +113,8 @@ func (l *load) send() {
 	l.mu.Unlock()
 	proc := l.procs[n%len(l.procs)]
 	ts := fmt.Sprintf("1764032400.%06d", n)
-	text := fmt.Sprintf("the whole cluster is down, report %d", n)
+	// Each says it is a new problem: a follow-up would join the first incident.
+	text := fmt.Sprintf("separate issue: the whole cluster is down, report %d", n)
 	l.fake.Said("CACME", ts, "UCUST", text)
 	body := event(fmt.Sprintf("EvF%d", n), "CACME", "UCUST", ts, text)
 	for give := time.Now().Add(time.Minute); time.Now().Before(give); time.Sleep(50 * time.Millisecond) {

@@ -65,6 +65,20 @@ func (c *Console) Send(_ context.Context, m bot.Outbound) (string, error) {
 		}
 		text = "@" + name + " " + text
 	}
+	if m.Card != nil && len(m.Card.Actions) > 0 {
+		// The card's buttons, with the command each runs: typing it is
+		// pressing it.
+		var bs []string
+		for _, a := range m.Card.Actions {
+			if line, ok := bot.ActionCommand(a.ID, strconv.FormatInt(m.Card.IncidentID, 10)); ok {
+				if a.ID == "restore" {
+					line = "/restore " + strconv.FormatInt(m.Card.IncidentID, 10) + " …"
+				}
+				bs = append(bs, "["+a.Label+" = "+line+"]")
+			}
+		}
+		text += "\n" + strings.Join(bs, " ")
+	}
 	arrow := "→"
 	if m.EditRef != "" {
 		arrow = "✎" // the card, edited in place on platforms that can

@@ -76,7 +76,7 @@ func BenchmarkIntake(b *testing.B) {
 					}
 					ts := fmt.Sprintf("1764032400.%06d", n)
 					body := messageEvent(fmt.Sprintf("EvB%d-%d", i, n), "CACME", "UCLI", ts, "",
-						fmt.Sprintf("the whole cluster is down, nothing runs (report %d-%d)", i, n))
+						fmt.Sprintf("separate issue: the whole cluster is down, nothing runs (report %d-%d)", i, n))
 					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", bytes.NewReader(body))
 					req.Header = fakeslack.Sign(secret, body, time.Now())
 					req.Header.Set("Content-Type", "application/json")

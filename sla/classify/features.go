@@ -200,6 +200,17 @@ func extract(text string) []feature {
 			add("b:"+words[i]+"_"+words[i+1], words[i]+" "+words[i+1])
 		}
 	}
+	// A report that opens with a verb in the past tense ("Rebuilt the
+	// table…", "Restarted the NM…") says what was done.
+	for _, t := range toks {
+		if t.text == "|" {
+			continue
+		}
+		if !t.han && len(t.text) > 4 && strings.HasSuffix(t.text, "ed") {
+			add("L:starts_past", t.text)
+		}
+		break
+	}
 	cues := lexiconCues(norm)
 	for _, c := range cues {
 		add("L:"+c.name, c.phrase)

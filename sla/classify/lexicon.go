@@ -47,14 +47,20 @@ var categories = []category{
 	// someone made ("清理完空间", "restarted", "rolled back").
 	{name: "fix_action", zh: []string{"重启后", "重启之后", "重启完", "清理完", "清完", "清了", "扩完", "扩容后", "扩了", "调了", "调整后", "调整了", "改了", "改完", "换了", "换好", "修好", "补了", "补跑", "重跑", "重建", "重置", "删掉了", "删了", "加了", "升级后", "升级完", "回滚", "处理完", "拉起来", "重新同步", "重新挂", "让他停了", "停掉了", "杀掉", "kill掉", "撤销", "放开了", "恢复了配置"},
 		en: []string{"restarted", "cleared", "cleaned", "replaced", "increased", "raised", "re-ran", "reran", "rerun", "regenerated", "removed", "scaled", "killed it", "killed the", "reset", "rebuilt", "patched", "rolled back", "reverted", "re-created", "recreated", "bounced", "freed", "deleted the", "swapped", "reloaded", "unblocked", "whitelisted"}},
+	// Something was done, said as done: "已清理", "已拉起", "调大了".
+	{name: "done_action", zh: []string{"已处理", "已清理", "已改", "已加", "已增加", "已调", "已迁移", "已停", "已拉起", "已重启", "已补", "已手动", "已配置", "已更新",
+		"已回收", "已删", "已扩", "已放开", "已解锁", "已重跑", "已重算", "已重建", "已替换", "已更换", "已切换", "已经处理", "已下线", "已同步", "已优化", "已限制",
+		"已隔离", "已回滚", "已修改", "已调整", "已核实", "已查明", "已定位", "已经改", "已经加", "已经清", "已经调", "已发", "已通知", "已安排",
+		"清了", "改了", "加了", "调大了", "调小了", "拉起了", "配上了", "补上了", "挂好了", "迁了", "删了", "换好了", "解锁了", "调完", "弄好了", "搞好了", "修好了"},
+		en: []string{"done", "completed", "applied", "fixed it", "we have", "has been", "have been", "were", "now set", "pushed", "added", "changed", "tuned", "moved", "migrated", "disabled", "enabled", "updated", "upgraded", "configured", "adjusted", "rebalanced", "unlocked", "resent", "re-sent", "replayed"}},
 	// The good state now: "在动了", "up now", "stable".
 	{name: "good_state", zh: []string{"起来了", "在动了", "追平", "没再出现", "没有再出现", "成功了", "导出成功", "通了", "回来了", "正常了", "都好了", "稳定了", "很稳定", "快多了", "恢复", "在线", "绿了", "变绿", "没有丢",
 		"陆续起", "陆续启动", "能连", "能打开", "打开了", "都起了", "可以写了", "可以查了", "在补", "在追", "对上了", "开始跑", "跑完了", "都在跑", "在恢复", "出来了", "能用了", "能登录了", "可以登录了"},
 		en: []string{"up now", "back up", "back now", "is back", "are back", "came back", "back after", "healthy", "stable", "normal", "correct now", "looks good", "look good", "looks right", "look right", "looks sane", "look sane", "went through", "resumed", "flowing", "running again", "green", "all green", "no recurrence", "caught up", "breathing again", "recovering", "recovered", "fine now", "ok now",
 			"work again", "running again", "active again", "loading again", "complete again", "up again", "online again", "available again", "green again", "being submitted again", "restore running", "starting one by one", "is up", "are up"}},
 	// The cause was found: "原来是…", "traced it".
-	{name: "cause_found", zh: []string{"原来是", "定位到了", "定位到", "原因是", "是因为", "确认了，是", "查到了", "找到原因", "找到了", "问题出在", "罪魁祸首", "根因"},
-		en: []string{"traced it", "turned out", "turns out", "root cause was", "found it", "the cause was", "it was our", "was caused by", "culprit", "we found", "figured out"}},
+	{name: "cause_found", zh: []string{"原来是", "定位到了", "定位到", "原因是", "是因为", "确认了，是", "查到了", "找到原因", "找到了", "问题出在", "罪魁祸首", "根因", "原因：", "原因:", "导致的", "引起的", "造成的"},
+		en: []string{"traced it", "turned out", "turns out", "root cause was", "found it", "the cause was", "it was our", "was caused by", "culprit", "we found", "figured out", "rca", "cause:", "because of", "was due to"}},
 	// The services without which the customer cannot work at all.
 	{name: "core_service", zh: []string{"集群", "平台", "数据库", "元数据库", "管理界面", "管理节点", "主节点", "认证服务"},
 		en: []string{"hdfs", "namenode", "nn", "inceptor", "hive", "hs2", "hiveserver*", "metastore", "yarn", "resourcemanager", "rm", "kafka", "manager", "ldap", "kerberos", "kdc", "zookeeper", "zk", "cluster", "platform", "jobmanager"}},
@@ -364,6 +370,9 @@ func combine(cues []cue, norm string) []cue {
 	both("outage+hypo", "outage", "hypo")
 	both("fix_action+good_state", "fix_action", "good_state")
 	both("cause_found+fix_action", "cause_found", "fix_action")
+	both("done_action+good_state", "done_action", "good_state")
+	both("cause_found+done_action", "cause_found", "done_action")
+	both("done_action+unresolved", "done_action", "unresolved")
 	both("cause_found+good_state", "cause_found", "good_state")
 	both("outage+core_service", "outage", "core_service")
 	both("good_state+core_service", "good_state", "core_service")
