@@ -86,7 +86,9 @@ const usage = `usage: slakeeper [console|serve|migrate|check-config [file]|class
   (no command)   the console demo when no chat token is set, else serve
   classify       messages on standard input, one JSON verdict per line out;
                  --eval FILE: accuracy, recall per class and the confusion matrix
-                 of labelled "label<TAB>text" lines (labels core, noncore, none)
+                 of labelled "label<TAB>text" lines (labels core, noncore, none);
+                 --heldout: the same on the shipped held-out split; --cv 5:
+                 cross-validation on the shipped corpus; --misses lists errors
 environment: DATABASE_URL (postgres://... or a SQLite file path; default slakeeper.db),
   CONFIG (YAML file; default: the built-in example), SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
   SLACK_SIGNING_SECRET, SLACK_API_URL, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
@@ -192,7 +194,12 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 
 	clock := bot.SystemClock{}
 	dir := newDirectory(cfg)
+	// The classifier learns from the shipped corpus and this deployment's
+	// corrections before the first message is read (about two seconds).
 	classifier := bot.NewClassifier(store, log)
+	if err := classifier.Retrain(ctx); err != nil {
+		return err
+	}
 	svc := &bot.Service{Store: store, Dir: dir, Classifier: classifier}
 	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
 	engine := bot.NewEngine(svc, clock, log)
@@ -315,8 +322,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	work.Add(3)
 	go func() { defer work.Done(); engine.Run(workCtx) }()
 	go func() { defer work.Done(); disp.Run(workCtx) }()
-	// Trains on the corpus and this deployment's corrections at once, and
-	// again when corrections accumulate; until then the shipped model reads.
+	// Trains again whenever corrections have accumulated.
 	go func() { defer work.Done(); classifier.Run(workCtx) }()
 	schedule.Start()
 	schedule.RunNow("calendar")

@@ -21,6 +21,8 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	eval := fs.String("eval", "", "a file of `label<TAB>text` lines (labels core, noncore, none): print accuracy, recall per class and the confusion matrix")
 	misses := fs.Bool("misses", false, "with --eval, also list the messages the model got wrong or triaged")
+	heldout := fs.Bool("heldout", false, "measure the shipped model on the shipped held-out split (never trained on)")
+	folds := fs.Int("cv", 0, "cross-validate on the shipped training corpus with this many folds")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -28,6 +30,36 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return fmt.Errorf("classify: unexpected argument %q (messages come on standard input)", fs.Arg(0))
 	}
 	m := classify.Default()
+	report := func(what string, r classify.Report) {
+		fmt.Fprintf(stdout, "%s\nmodel: %d training examples; thresholds notfault ≥ %.2f, fault ≥ %.2f\n", what, m.Examples(),
+			m.Thresholds().NotFault, m.Thresholds().Fault)
+		fmt.Fprint(stdout, r.String())
+		if *misses {
+			fmt.Fprintln(stdout, "\nlabel\tverdict\treason\ttext")
+			for _, x := range r.Misses {
+				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", x.Label, x.Result.Verdict, x.Result.Reason(), x.Text)
+			}
+		}
+	}
+	switch {
+	case *folds == 1 || *folds < 0:
+		return fmt.Errorf("classify --cv: want 2 folds or more, not %d", *folds)
+	case *folds > 1:
+		train, err := classify.Corpus("train")
+		if err != nil {
+			return err
+		}
+		report(fmt.Sprintf("%d-fold cross-validation on the training corpus (%d messages)", *folds, len(train)),
+			classify.CrossValidate(train, *folds, classify.Options{}, 1))
+		return nil
+	case *heldout:
+		held, err := classify.Corpus("heldout")
+		if err != nil {
+			return err
+		}
+		report(fmt.Sprintf("the held-out split (%d messages)", len(held)), classify.Evaluate(m, held))
+		return nil
+	}
 	if *eval != "" {
 		f, err := os.Open(*eval)
 		if err != nil {
@@ -41,16 +73,7 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if len(es) == 0 {
 			return fmt.Errorf("classify --eval %s: no labelled messages", *eval)
 		}
-		r := classify.Evaluate(m, es)
-		fmt.Fprintf(stdout, "model: %d training examples; thresholds notfault ≥ %.2f, fault ≥ %.2f\n", m.Examples(),
-			m.Thresholds().NotFault, m.Thresholds().Fault)
-		fmt.Fprint(stdout, r.String())
-		if *misses {
-			fmt.Fprintln(stdout, "\nlabel\tverdict\treason\ttext")
-			for _, x := range r.Misses {
-				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", x.Label, x.Result.Verdict, x.Result.Reason(), x.Text)
-			}
-		}
+		report(fmt.Sprintf("%s (%d messages)", *eval, len(es)), classify.Evaluate(m, es))
 		return nil
 	}
 	in := bufio.NewScanner(stdin)

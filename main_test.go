@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -20,15 +21,23 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// The console demo of the README, start to finish, on embedded SQLite.
+// The console demo of the README, start to finish, on embedded SQLite: a
+// report, a follow-up that joins it, a refusal, a staff reply that is the
+// first response, a message the classifier sends to triage and its
+// decision, an overdue clock.
 func TestConsoleDemo(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
 	script := strings.Join([]string{
 		"集群全部宕机了，所有作业都跑不起来",
-		"谢谢，问题已经解决了",
+		"还是不行，HDFS 也连不上了",
 		"/ack 1",
 		"/as wang",
-		"/ack 1",
+		"/in acme",
+		"收到，我们正在排查，请稍等",
+		"/as amy",
+		"should the ops dashboard show yesterday's numbers at 8am already?",
+		"/as wang",
+		"/triage 2 noncore",
 		"/advance 3h",
 		"/status 1",
 		"/as amy",
@@ -46,8 +55,16 @@ func TestConsoleDemo(t *testing.T) {
 		"database: " + db + " (sqlite)",
 		"登记为事件 #1（核心功能不可用）",
 		"• 响应：", "（剩余 30分钟）", "（剩余 2小时）", "（剩余 4小时）",
+		"判断依据: core 1.00",
+		"[确认 = /ack 1] [接手 = /take 1]",
+		"bot → [#eng] 事件 #1 客户补充（李雷）：还是不行，HDFS 也连不上了",
 		"抱歉，您没有权限执行 /ack",
-		"已确认事件 #1，负责人：王工",
+		"✓ 已按时完成",
+		"We have your message (#2). An engineer is checking whether it needs fault handling",
+		"#2 · Globex Ltd · 待定（可能为非核心故障） · 待分诊",
+		"[核心故障 = /triage 2 core] [非核心故障 = /triage 2 noncore] [不是故障 = /triage 2 notfault]",
+		"事件 #2 已确认为故障（非核心故障）",
+		"An engineer confirmed it: your report is incident #2 (non-core).",
 		"到场：", "⚠ 已超时 1小时",
 		"Sorry, you may not use /ack.",
 		"Incident #1 not found.",
@@ -56,36 +73,11 @@ func TestConsoleDemo(t *testing.T) {
 			t.Errorf("missing %q in console output:\n%s", want, o)
 		}
 	}
-	if strings.Count(o, "登记为事件") != 1 {
-		t.Errorf("thanks opened an incident:\n%s", o)
+	if n := strings.Count(o, "登记为事件"); n != 1 {
+		t.Errorf("%d incidents opened for acme (the follow-up and the staff reply open none):\n%s", n, o)
 	}
 }
 
-func TestCheckConfigAndMigrate(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"check-config", "examples/slakeeper.yaml"}, env(nil), nil, &out, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(out.String(), "ok: 2 customers, 7 people, 4 channels") {
-		t.Fatal(out.String())
-	}
-	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	writeFile(t, bad, "zone: Nowhere\n")
-	if err := run(context.Background(), []string{"check-config", bad}, env(nil), nil, &out, &out); err == nil || !strings.Contains(err.Error(), "bad.yaml:1: zone") {
-		t.Fatalf("bad config: %v", err)
-	}
-	out.Reset()
-	db := filepath.Join(t.TempDir(), "m.db")
-	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"DATABASE_URL": db}), nil, &out, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "sqlite: applied 4 migration(s) [1 2 3 4]; schema version 4") {
-		t.Fatal(out.String())
-	}
-	if err := run(context.Background(), []string{"serve"}, env(nil), nil, &out, &out); err == nil || !strings.Contains(err.Error(), "no chat platform configured") {
-		t.Fatalf("serve without tokens: %v", err)
-	}
-}
 func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
@@ -216,5 +208,61 @@ channels:
 	}
 	if strings.Contains(logs.String(), "AAH-serve-token") {
 		t.Fatal("the token reached the logs")
+	}
+}
+
+// slakeeper classify: one JSON verdict per line; --eval measures a labelled
+// file; bad input is refused with the line that is wrong.
+func TestClassifyCommand(t *testing.T) {
+	var out, errs bytes.Buffer
+	in := strings.NewReader("集群全部宕机了，所有作业都跑不起来\n谢谢，问题已经解决了\n\nnot down, just one report is slow\n")
+	if err := run(context.Background(), []string{"classify"}, env(nil), in, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines:\n%s", len(lines), out.String())
+	}
+	var got []struct {
+		Text       string
+		Verdict    string
+		Confidence float64
+		Reason     string
+	}
+	for _, l := range lines {
+		var v struct {
+			Text       string
+			Verdict    string
+			Confidence float64
+			Reason     string
+		}
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		got = append(got, v)
+	}
+	if got[0].Verdict != "core" || got[1].Verdict != "notfault" || got[2].Verdict != "notfault" || got[3].Verdict != "noncore" ||
+		got[0].Confidence <= 0.5 || !strings.HasPrefix(got[0].Reason, "core ") || got[0].Text != "集群全部宕机了，所有作业都跑不起来" {
+		t.Fatalf("verdicts %+v", got)
+	}
+
+	file := filepath.Join(t.TempDir(), "eval.tsv")
+	writeFile(t, file, "core\t集群全部宕机了\nnone\t谢谢\nnoncore\t有一个报表很慢\n")
+	out.Reset()
+	if err := run(context.Background(), []string{"classify", "--eval", file}, env(nil), nil, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"messages          3", "accuracy          1.000", "fault recall      1.000", "label \\ verdict"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, out.String())
+		}
+	}
+	writeFile(t, file, "core\t集群全部宕机了\nmaybe\t谢谢\n")
+	if err := run(context.Background(), []string{"classify", "--eval", file}, env(nil), nil, &out, &errs); err == nil ||
+		!strings.Contains(err.Error(), `line 2: unknown label "maybe"`) {
+		t.Errorf("bad label: %v", err)
+	}
+	if err := run(context.Background(), []string{"classify", "stray"}, env(nil), nil, &out, &errs); err == nil {
+		t.Error("a stray argument was accepted")
 	}
 }

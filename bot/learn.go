@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -65,6 +66,9 @@ func (c *Classifier) Retrain(ctx context.Context) error {
 	start := time.Now()
 	m := classify.Train(corpus, classify.Options{})
 	c.Use(m)
+	// Training is a burst of short-lived allocations (about 190 MB over
+	// two seconds): give the memory back rather than keep it resident.
+	debug.FreeOSMemory()
 	c.Log.InfoContext(ctx, "classifier trained", "examples", m.Examples(), "corrections", len(fixes),
 		"took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -83,13 +87,18 @@ func (c *Classifier) Corrected(n int) {
 	}
 }
 
-// Run trains at once and then whenever corrections have accumulated, until
-// ctx ends. A failed training keeps the model in use and is logged.
+// Run trains whenever corrections have accumulated (and at once if no
+// model was trained yet), until ctx ends. A failed training keeps the model
+// in use and is logged.
 func (c *Classifier) Run(ctx context.Context) {
+	trained := c.model.Load() != nil
 	for {
-		if err := c.Retrain(ctx); err != nil && ctx.Err() == nil {
-			c.Log.ErrorContext(ctx, "classifier not trained; the previous model stays in use", "err", err)
+		if !trained {
+			if err := c.Retrain(ctx); err != nil && ctx.Err() == nil {
+				c.Log.ErrorContext(ctx, "classifier not trained; the previous model stays in use", "err", err)
+			}
 		}
+		trained = false
 		select {
 		case <-ctx.Done():
 			return

@@ -287,7 +287,7 @@ func (m *Model) evidence(fs []feature, idx []int32, n, for_, against int) []stri
 				what += "(" + f.phrase + ")"
 			}
 		}
-		if what == "" || strings.HasPrefix(f.name, "len:") {
+		if what == "" || strings.HasPrefix(f.name, "len:") || (!cue && stopWords[strings.ToLower(what)]) {
 			continue
 		}
 		cs = append(cs, contrib{what, v, cue})
@@ -316,6 +316,13 @@ func (m *Model) evidence(fs []feature, idx []int32, n, for_, against int) []stri
 	}
 	return out
 }
+
+// stopWords weigh in the model but explain nothing to a reader.
+var stopWords = map[string]bool{"a": true, "an": true, "the": true, "at": true, "on": true, "in": true, "to": true, "of": true,
+	"is": true, "are": true, "be": true, "it": true, "its": true, "this": true, "that": true, "and": true, "or": true, "for": true,
+	"with": true, "we": true, "you": true, "i": true, "my": true, "our": true, "your": true, "me": true, "us": true, "by": true,
+	"from": true, "as": true, "was": true, "were": true, "has": true, "have": true, "had": true, "do": true, "does": true, "so": true,
+	"的": true, "了": true, "是": true, "在": true, "我们": true, "这个": true, "那个": true}
 
 // overlaps reports whether what is part of, or contains, a phrase already
 // chosen.

@@ -67,16 +67,9 @@ func Train(examples []Example, opt Options) *Model {
 		uniq = append(uniq, e)
 	}
 
-	// Features of every example, and the vocabulary of those seen often
-	// enough.
-	feats := make([][]string, len(uniq))
-	count := map[string]int{}
-	for i, e := range uniq {
-		for _, f := range extract(e.Text) {
-			feats[i] = append(feats[i], f.name)
-			count[f.name]++
-		}
-	}
+	// Every example's features as indexes into the vocabulary, built in one
+	// pass (the feature strings of the corpus are never all held at once);
+	// features seen in fewer than MinCount examples are dropped after.
 	m := &Model{index: map[string]int32{}, thresholds: opt.Thresholds, examples: len(uniq)}
 	type row struct {
 		idx []int32
@@ -85,26 +78,54 @@ func Train(examples []Example, opt Options) *Model {
 		w   float64
 	}
 	rows := make([]row, len(uniq))
+	var count []int32
 	for i, e := range uniq {
+		fs := extract(e.Text)
 		y, _ := labelIndex(e.Label)
-		r := row{y: y, x: scale(len(feats[i])), w: 1}
+		r := row{y: y, x: scale(len(fs)), w: 1, idx: make([]int32, 0, len(fs))}
 		if y != 2 {
 			r.w = opt.FaultWeight
 		}
-		for _, f := range feats[i] {
-			if count[f] < opt.MinCount {
-				continue
-			}
-			j, ok := m.index[f]
+		for _, f := range fs {
+			j, ok := m.index[f.name]
 			if !ok {
-				j = int32(len(m.w))
-				m.index[f] = j
-				m.w = append(m.w, [nclass]float32{})
+				j = int32(len(count))
+				m.index[f.name] = j
+				count = append(count, 0)
 			}
+			count[j]++
 			r.idx = append(r.idx, j)
 		}
 		rows[i] = r
 	}
+	if opt.MinCount > 1 {
+		keep := make([]int32, len(count))
+		n := int32(0)
+		for j, c := range count {
+			keep[j] = -1
+			if int(c) >= opt.MinCount {
+				keep[j], n = n, n+1
+			}
+		}
+		for f, j := range m.index {
+			if keep[j] < 0 {
+				delete(m.index, f)
+			} else {
+				m.index[f] = keep[j]
+			}
+		}
+		for i := range rows {
+			kept := rows[i].idx[:0]
+			for _, j := range rows[i].idx {
+				if keep[j] >= 0 {
+					kept = append(kept, keep[j])
+				}
+			}
+			rows[i].idx = kept
+		}
+		count = count[:n]
+	}
+	m.w = make([][nclass]float32, len(count))
 
 	// Multinomial logistic regression by stochastic gradient descent with
 	// AdaGrad steps, in float64, stored as float32.
