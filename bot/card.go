@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
 	"github.com/slakeeper/slakeeper/storage"
@@ -20,10 +21,7 @@ func (s *Service) Card(inc sla.Incident, lang sla.Lang, now time.Time) Card {
 	if p, ok := s.Dir.Person(inc.AssigneeID); ok {
 		assignee = p.Name
 	}
-	var clocks []string
-	for _, c := range inc.Clocks() {
-		clocks = append(clocks, f.Clock(c, now))
-	}
+	clocks := commands.ClockLines(f, inc, now)
 	status := i18n.Status(lang, inc.Status)
 	switch inc.Outcome {
 	case sla.OutcomeDuplicate:

@@ -53,6 +53,14 @@ func mentions(t *testing.T, m bot.Outbound, ids ...string) {
 	}
 }
 
+// rotationName is the name of who the rotation has on call now.
+func (h *harness) rotationName() string {
+	h.t.Helper()
+	cur, _ := sla.OnCall(h.router.Svc.Dir.Rotation, nil, h.clock.Now())
+	p, _ := h.router.Svc.Dir.Person(cur.PersonID)
+	return p.Name
+}
+
 func (h *harness) onCall() string {
 	h.t.Helper()
 	cur, _, err := h.router.Svc.OnCall(context.Background(), h.clock.Now())
@@ -293,6 +301,10 @@ func TestOnCallOverride(t *testing.T) {
 		expect(t, h.reply("ULEAD", "CENG", "", "/oncall sam forever"), "不是有效的时长")
 		expect(t, h.reply("ULEAD", "CENG", "", "/oncall li 2h"), "不认识“li”")
 		expect(t, h.reply("ULEAD", "CENG", "", "/oncall zhao 2h"), "赵组长 值班至 11-25 11:00 CST")
+		// After the override, the rotation's engineer again, from its end.
+		st = h.reply("ULEAD", "CENG", "", "/oncall")
+		expect(t, st, "当前值班：赵组长（至 11-25 11:00 CST）")
+		expect(t, st, "下一班："+h.rotationName()+"（11-25 11:00 CST 起）")
 		h.say("UCLI", "CACME", "", "集群全部宕机了")
 		mentions(t, h.posted()[1], "zhao")
 		mentions(t, only(t, h.at(30*time.Minute), "CENG"), "zhao")

@@ -409,3 +409,22 @@ func TestCorrectionsTeachTheClassifier(t *testing.T) {
 		t.Fatalf("trained on %d examples", got)
 	}
 }
+
+// A revisit recorded with /note shows in /status of the customer, on both
+// databases; one from an earlier period says this period has none yet.
+func TestStatusShowsRevisit(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		expect(t, h.reply("UENGWANG", "CENG", "", "/status acme"), "本期（2026-10）尚无回访记录")
+		expect(t, h.reply("UENGWANG", "CENG", "", "/note acme 客户反馈系统运行稳定"), "已记录对 星辰数据 的回访")
+		st := h.reply("UENGWANG", "CENG", "", "/status acme")
+		expect(t, st, "最近一次回访：11-25 09:00 CST")
+		if strings.Contains(st, "尚无回访记录") {
+			t.Fatalf("a recorded revisit is not seen:\n%s", st)
+		}
+		h.clock.Advance(70 * 24 * time.Hour) // the next quarter
+		st = h.reply("UENGWANG", "CENG", "", "/status acme")
+		expect(t, st, "本期（2027-01）尚无回访记录")
+		expect(t, st, "最近一次回访：11-25 09:00 CST")
+	})
+}

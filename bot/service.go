@@ -280,7 +280,7 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 	if err != nil {
 		return inc, err
 	}
-	prev, before := inc.Version, inc.Clocks()
+	prev, before, past := inc.Version, inc.Clocks(), len(inc.PastClocks)
 	policy, err := s.policyTx(ctx, tx, inc.CustomerID, inc.ReportedAt)
 	if err != nil {
 		return inc, err
@@ -298,6 +298,11 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 	}
 	if err := tx.UpdateIncident(ctx, inc, prev); err != nil {
 		return inc, err
+	}
+	if len(inc.PastClocks) > past {
+		if err := tx.AppendClockHistory(ctx, inc.ID, inc.PastClocks[past:], now); err != nil {
+			return inc, err
+		}
 	}
 	if err := tx.AppendEvents(ctx, inc.ID, ev); err != nil {
 		return inc, err

@@ -214,10 +214,10 @@ func (h Handler) customerStatus(l sla.Lang, st CustomerStatus, now time.Time) st
 	for _, o := range st.Missing {
 		lines = append(lines, i18n.T(l, "cstatus.report_missing", map[string]any{"occasion": occasion(o.Kind), "period": o.Period}))
 	}
-	if st.LastRevisit.IsZero() {
-		_, _, period := h.Svc.Calendar().RevisitPeriod(now)
+	if start, _, period := h.Svc.Calendar().RevisitPeriod(now); st.LastRevisit.Before(start) {
 		lines = append(lines, i18n.T(l, "cstatus.no_revisit", map[string]any{"period": period}))
-	} else {
+	}
+	if !st.LastRevisit.IsZero() {
 		lines = append(lines, i18n.T(l, "cstatus.revisit", map[string]any{"at": f.Time(st.LastRevisit)}))
 	}
 	lines = append(lines, i18n.T(l, "cstatus.open", map[string]any{"n": st.Open}))

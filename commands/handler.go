@@ -352,10 +352,30 @@ func (h Handler) clocks(l sla.Lang, inc sla.Incident, now time.Time) string {
 // Clocks renders an incident's clocks, one per line.
 func Clocks(f i18n.Format, inc sla.Incident, now time.Time) string {
 	var lines []string
-	for _, c := range inc.Clocks() {
-		lines = append(lines, "• "+f.Clock(c, now))
+	for _, l := range ClockLines(f, inc, now) {
+		lines = append(lines, "• "+l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// ClockLines describes every instance of an incident's clocks, the closed
+// ones first: a clock that ran more than once names its runs, so that a
+// restore clock missed before a reopening is shown as it was.
+func ClockLines(f i18n.Format, inc sla.Incident, now time.Time) []string {
+	runs := map[sla.Clock]int{}
+	hist := inc.ClockHistory()
+	for _, c := range hist {
+		runs[c.Clock]++
+	}
+	lines := make([]string, 0, len(hist))
+	for _, c := range hist {
+		if runs[c.Clock] > 1 {
+			lines = append(lines, f.ClockInstance(c, now))
+		} else {
+			lines = append(lines, f.Clock(c, now))
+		}
+	}
+	return lines
 }
 
 func (h Handler) status(l sla.Lang, inc sla.Incident, now time.Time) string {

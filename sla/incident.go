@@ -94,10 +94,16 @@ type Incident struct {
 	LastPingAt     time.Time // the last weekly follow-up ping (C6)
 	LastFollowUpAt time.Time // the last contact recorded with /followup
 	ReportFiledAt  time.Time // the last service report (C5)
-	Outcome        Outcome   // duplicate or not a fault; "" for a fault
-	MergedInto     int64     // the incident a duplicate was merged into
-	RelatedTo      int64     // an earlier incident this one came up in (a new fault in its thread)
-	Version        int       // bumped by every change; storage uses it for optimistic locking
+	// PastClocks are the clocks' earlier instances, oldest first: a restore
+	// clock closed when the incident was reopened, an on-site clock met
+	// before the severity dropped to non-core. They are recorded once,
+	// never rewritten, and counted by the statistics beside the current
+	// ones.
+	PastClocks []ClockState
+	Outcome    Outcome // duplicate or not a fault; "" for a fault
+	MergedInto int64   // the incident a duplicate was merged into
+	RelatedTo  int64   // an earlier incident this one came up in (a new fault in its thread)
+	Version    int     // bumped by every change; storage uses it for optimistic locking
 }
 
 // Dismissed reports whether the incident was closed as a duplicate or as
@@ -251,8 +257,8 @@ func (i *Incident) SetSeverity(a Actor, sev Severity, p Policy, now time.Time) (
 		return Event{}, Errorf(ECONFLICT, "err.same_severity", map[string]any{"id": i.ID, "severity": string(sev)}, "incident #%d is already %s", i.ID, sev)
 	}
 	from := i.Severity
+	i.redue(p, sev)
 	i.Severity = sev
-	i.Deadlines = p.DeadlinesFor(i.ReportedAt, i.ReopenedAt, sev)
 	return i.event(EventSeverity, a, now, "", map[string]string{"from": string(from), "to": string(sev)}), nil
 }
 
@@ -329,6 +335,10 @@ func (i *Incident) Reopen(a Actor, p Policy, now time.Time) (Event, error) {
 	if i.AckedAt.IsZero() {
 		i.Status = StatusOpen
 	}
+	// The restore clock that was met (in time or not) stays as it was; a
+	// new instance starts.
+	i.PastClocks = append(i.PastClocks, ClockState{Clock: ClockRestore, Due: i.Deadlines.Restore, MetAt: i.RestoredAt,
+		Instance: i.instance(ClockRestore), Severity: i.Severity})
 	i.RestoredAt, i.ClosedAt, i.RestoreSummary = time.Time{}, time.Time{}, ""
 	i.ReopenedAt = now
 	i.Deadlines = p.DeadlinesFor(i.ReportedAt, now, i.Severity)
@@ -354,29 +364,84 @@ type ClockState struct {
 	Clock Clock
 	Due   time.Time
 	MetAt time.Time // zero while the clock runs
+	// Instance numbers the clock's runs: the restore clock starts again at
+	// every reopening.
+	Instance int
+	// Severity is the incident's severity while this instance ran.
+	Severity Severity
 }
 
 // Met reports whether the clock was met (in time or late).
 func (c ClockState) Met() bool { return !c.MetAt.IsZero() }
 
+// Precision is the resolution at which times are kept (PostgreSQL's
+// microseconds) and compared: a clock met at exactly its deadline is on
+// time whether the times come from memory or from the database.
+const Precision = time.Microsecond
+
 // Breached reports whether the clock was missed: met after its deadline, or
 // still running past it at now.
 func (c ClockState) Breached(now time.Time) bool {
+	due := c.Due.Truncate(Precision)
 	if c.Met() {
-		return c.MetAt.After(c.Due)
+		return c.MetAt.Truncate(Precision).After(due)
 	}
-	return now.After(c.Due)
+	return now.Truncate(Precision).After(due)
 }
 
 // Clocks returns the incident's clocks in order: ack, on site (core only),
 // restore.
 func (i Incident) Clocks() []ClockState {
-	cs := []ClockState{{Clock: ClockAck, Due: i.Deadlines.Ack, MetAt: i.AckedAt}}
+	cs := []ClockState{{Clock: ClockAck, Due: i.Deadlines.Ack, MetAt: i.AckedAt, Instance: i.instance(ClockAck), Severity: i.Severity}}
 	if i.Severity == SeverityCore {
-		cs = append(cs, ClockState{Clock: ClockOnsite, Due: i.Deadlines.Onsite, MetAt: i.OnsiteMetAt})
+		cs = append(cs, ClockState{Clock: ClockOnsite, Due: i.Deadlines.Onsite, MetAt: i.OnsiteMetAt, Instance: i.instance(ClockOnsite),
+			Severity: i.Severity})
 	}
-	cs = append(cs, ClockState{Clock: ClockRestore, Due: i.Deadlines.Restore, MetAt: i.RestoredAt})
+	cs = append(cs, ClockState{Clock: ClockRestore, Due: i.Deadlines.Restore, MetAt: i.RestoredAt, Instance: i.instance(ClockRestore),
+		Severity: i.Severity})
 	return cs
+}
+
+// instance is the number of a clock's current instance: one more than its
+// closed ones.
+func (i Incident) instance(c Clock) int {
+	n := 1
+	for _, p := range i.PastClocks {
+		if p.Clock == c {
+			n++
+		}
+	}
+	return n
+}
+
+// redue gives the deadlines of severity sev under p, from the report (the
+// restore clock from the last reopening), to the clocks still running: a
+// clock that was met keeps the deadline it was met against, and an on-site
+// clock met under a core severity that drops to non-core is closed as it
+// was, so that no outcome is ever rewritten.
+func (i *Incident) redue(p Policy, sev Severity) {
+	d := p.DeadlinesFor(i.ReportedAt, i.ReopenedAt, sev)
+	if !i.AckedAt.IsZero() {
+		d.Ack = i.Deadlines.Ack
+	}
+	if !i.RestoredAt.IsZero() {
+		d.Restore = i.Deadlines.Restore
+	}
+	if i.Severity == SeverityCore && !i.OnsiteMetAt.IsZero() {
+		if sev == SeverityCore {
+			d.Onsite = i.Deadlines.Onsite
+		} else {
+			i.PastClocks = append(i.PastClocks, ClockState{Clock: ClockOnsite, Due: i.Deadlines.Onsite, MetAt: i.OnsiteMetAt,
+				Instance: i.instance(ClockOnsite), Severity: SeverityCore})
+		}
+	}
+	i.Deadlines = d
+}
+
+// ClockHistory is every instance of the incident's clocks, the closed ones
+// first, as the timeline would tell them.
+func (i Incident) ClockHistory() []ClockState {
+	return append(append([]ClockState{}, i.PastClocks...), i.Clocks()...)
 }
 
 // FollowUp records a contact with the customer about an unsolved problem

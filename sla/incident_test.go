@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -130,7 +131,7 @@ func TestIllegalTransitions(t *testing.T) {
 		if ErrorCode(err) != c.code {
 			t.Errorf("%s: err %v, want code %s", c.name, err, c.code)
 		}
-		if inc != before {
+		if !reflect.DeepEqual(inc, before) {
 			t.Errorf("%s: failed transition changed the incident", c.name)
 		}
 		if e, ok := AsError(err); !ok || e.Key == "" || e.Message == "" {
@@ -329,10 +330,29 @@ func TestOnCall(t *testing.T) {
 		t.Fatalf("before handover %+v", before)
 	}
 	o := []Override{{PersonID: "zhao", Start: mon.Add(2 * time.Hour), End: mon.Add(5 * time.Hour)}}
-	if cur, nxt := OnCall(r, o, mon.Add(3*time.Hour)); cur.PersonID != "zhao" || !cur.Override || nxt.PersonID != now.PersonID {
+	if cur, nxt := OnCall(r, o, mon.Add(3*time.Hour)); cur.PersonID != "zhao" || !cur.Override || nxt.PersonID != now.PersonID ||
+		!nxt.Start.Equal(cur.End) || nxt.End != now.End {
 		t.Fatalf("override %+v then %+v", cur, nxt)
 	}
 	if empty, _ := OnCall(Rotation{}, nil, mon); empty.PersonID != "" {
 		t.Fatal("empty rotation")
+	}
+}
+
+// A clock met at exactly its deadline is on time, also when one of the two
+// times carries nanoseconds the database does not keep.
+func TestMetAtTheDeadlineIsOnTime(t *testing.T) {
+	due := time.Date(2026, 11, 25, 9, 30, 0, 123456000, time.UTC)
+	for _, met := range []time.Time{due, due.Add(789 * time.Nanosecond)} {
+		c := ClockState{Clock: ClockAck, Due: due, MetAt: met}
+		if c.Breached(met.Add(time.Hour)) {
+			t.Errorf("met at %v against %v: breached", met, due)
+		}
+	}
+	if c := (ClockState{Clock: ClockAck, Due: due, MetAt: due.Add(time.Microsecond)}); !c.Breached(due) {
+		t.Error("met a microsecond late: on time")
+	}
+	if c := (ClockState{Clock: ClockAck, Due: due}); c.Breached(due.Add(999 * time.Nanosecond)) {
+		t.Error("running at its deadline: breached")
 	}
 }

@@ -62,10 +62,16 @@ func OnCall(r Rotation, overrides []Override, t time.Time) (now, next Shift) {
 	if now.End.IsZero() {
 		return now, Shift{}
 	}
+	// After now's shift: the rotation's shift holding that moment, from that
+	// moment on (an override may end in the middle of a rotation shift),
+	// unless another override covers it.
 	next = r.shiftAt(now.End)
+	if next.Start.Before(now.End) {
+		next.Start = now.End
+	}
 	for _, o := range overrides {
 		if !now.End.Before(o.Start) && now.End.Before(o.End) {
-			next = Shift{PersonID: o.PersonID, Start: o.Start, End: o.End, Override: true}
+			next = Shift{PersonID: o.PersonID, Start: now.End, End: o.End, Override: true}
 		}
 	}
 	return now, next

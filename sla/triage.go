@@ -43,8 +43,8 @@ func (i *Incident) Decide(a Actor, sev Severity, p Policy, now time.Time) (Event
 			"incident #%d is not waiting for triage", i.ID)
 	}
 	prev := i.Severity
+	i.redue(p, sev)
 	i.Severity = sev
-	i.Deadlines = p.DeadlinesFor(i.ReportedAt, i.ReopenedAt, sev)
 	switch {
 	case !i.RestoredAt.IsZero():
 		i.Status = StatusRestored

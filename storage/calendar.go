@@ -66,11 +66,15 @@ func (tx *Tx) AddCustomerNote(ctx context.Context, n CustomerNote) error {
 	return nil
 }
 
-// CustomerNotes lists a customer's notes since a time, newest first.
+// CustomerNotes lists a customer's notes since a time (the zero time: all),
+// newest first.
 func (s *Store) CustomerNotes(ctx context.Context, customerID string, since time.Time) ([]CustomerNote, error) {
+	q, args := `SELECT id, customer_id, at, COALESCE(author_id, '') AS author_id, body FROM customer_notes WHERE customer_id = ?`, []any{customerID}
+	if !since.IsZero() { // ts(zero) is NULL, and "at >= NULL" holds for no row
+		q, args = q+` AND at >= ?`, append(args, ts(since))
+	}
 	var out []CustomerNote
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT id, customer_id, at, COALESCE(author_id, '') AS author_id, body
-		FROM customer_notes WHERE customer_id = ? AND at >= ? ORDER BY at DESC, id DESC`), customerID, ts(since))
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(q+` ORDER BY at DESC, id DESC`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("notes of %s: %w", customerID, err)
 	}

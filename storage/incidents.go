@@ -13,7 +13,7 @@ import (
 
 const incidentCols = `id, customer_id, severity, status, title, reason, area, reported_at, reported_by, reporter_name, assignee_id,
 	ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at, onsite_met_at, restored_at, restore_summary,
-	closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version, outcome, merged_into, related_to`
+	closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version, outcome, merged_into, related_to, past_clocks`
 
 type incidentRow struct {
 	ID             int64          `db:"id"`
@@ -45,6 +45,7 @@ type incidentRow struct {
 	Outcome        string         `db:"outcome"`
 	MergedInto     sql.NullInt64  `db:"merged_into"`
 	RelatedTo      sql.NullInt64  `db:"related_to"`
+	PastClocks     int            `db:"past_clocks"`
 }
 
 func (r incidentRow) incident() sla.Incident {
@@ -80,7 +81,42 @@ func getIncident(ctx context.Context, q queryer, query string, id int64) (sla.In
 		}
 		return sla.Incident{}, fmt.Errorf("incident %d: %w", id, err)
 	}
-	return r.incident(), nil
+	inc := r.incident()
+	if r.PastClocks > 0 {
+		var hs []struct {
+			Clock    string    `db:"clock"`
+			Instance int       `db:"instance"`
+			Severity string    `db:"severity"`
+			Due      time.Time `db:"due_at"`
+			Met      time.Time `db:"met_at"`
+		}
+		if err := q.SelectContext(ctx, &hs, q.Rebind(`SELECT clock, instance, severity, due_at, met_at FROM clock_history
+			WHERE incident_id = ? ORDER BY recorded_at, clock, instance`), id); err != nil {
+			return inc, fmt.Errorf("incident %d: clock history: %w", id, err)
+		}
+		for _, h := range hs {
+			inc.PastClocks = append(inc.PastClocks, sla.ClockState{Clock: sla.Clock(h.Clock), Instance: h.Instance,
+				Severity: sla.Severity(h.Severity), Due: h.Due.UTC(), MetAt: h.Met.UTC()})
+		}
+	}
+	return inc, nil
+}
+
+// AppendClockHistory records clock instances that closed (it never updates
+// one: the table refuses it).
+func (tx *Tx) AppendClockHistory(ctx context.Context, incidentID int64, cs []sla.ClockState, now time.Time) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 7*len(cs))
+	for _, c := range cs {
+		args = append(args, incidentID, string(c.Clock), c.Instance, string(c.Severity), ts(c.Due), ts(c.MetAt), ts(now))
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO clock_history (incident_id, clock, instance, severity, due_at, met_at, recorded_at)
+		VALUES `+values(len(cs), 7)), args...); err != nil {
+		return fmt.Errorf("incident %d: clock history: %w", incidentID, mapErr(err))
+	}
+	return nil
 }
 
 // Incident returns the incident with the given id, or ENOTFOUND.
@@ -103,13 +139,13 @@ func (tx *Tx) InsertIncident(ctx context.Context, inc *sla.Incident) error {
 	err := tx.tx.GetContext(ctx, &inc.ID, tx.tx.Rebind(`INSERT INTO incidents (customer_id, severity, status, title, reason, area,
 		reported_at, reported_by, reporter_name, assignee_id, ack_due, onsite_due, restore_due, acked_at, acked_by, onsite_at,
 		onsite_met_at, restored_at, restore_summary, closed_at, reopened_at, last_ping_at, last_followup_at, report_filed_at, version,
-		outcome, merged_into, related_to)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		outcome, merged_into, related_to, past_clocks)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		inc.CustomerID, string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, string(inc.Area), ts(inc.ReportedAt),
 		nullStr(inc.ReportedBy), inc.ReporterName, nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack), ts(inc.Deadlines.Onsite),
 		ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt), ts(inc.OnsiteMetAt),
 		ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), ts(inc.LastPingAt), ts(inc.LastFollowUpAt),
-		ts(inc.ReportFiledAt), inc.Version, string(inc.Outcome), nullID(inc.MergedInto), nullID(inc.RelatedTo))
+		ts(inc.ReportFiledAt), inc.Version, string(inc.Outcome), nullID(inc.MergedInto), nullID(inc.RelatedTo), len(inc.PastClocks))
 	if err != nil {
 		return fmt.Errorf("insert incident: %w", mapErr(err))
 	}
@@ -122,13 +158,13 @@ func (tx *Tx) UpdateIncident(ctx context.Context, inc sla.Incident, prevVersion 
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE incidents SET severity = ?, status = ?, title = ?, reason = ?, area = ?,
 		assignee_id = ?, ack_due = ?, onsite_due = ?, restore_due = ?, acked_at = ?, acked_by = ?, onsite_at = ?,
 		onsite_met_at = ?, restored_at = ?, restore_summary = ?, closed_at = ?, reopened_at = ?, last_ping_at = ?,
-		last_followup_at = ?, report_filed_at = ?, version = ?, outcome = ?, merged_into = ?, related_to = ?
+		last_followup_at = ?, report_filed_at = ?, version = ?, outcome = ?, merged_into = ?, related_to = ?, past_clocks = ?
 		WHERE id = ? AND version = ?`),
 		string(inc.Severity), string(inc.Status), inc.Title, inc.Reason, string(inc.Area), nullStr(inc.AssigneeID), ts(inc.Deadlines.Ack),
 		ts(inc.Deadlines.Onsite), ts(inc.Deadlines.Restore), ts(inc.AckedAt), nullStr(inc.AckedBy), ts(inc.OnsiteAt),
 		ts(inc.OnsiteMetAt), ts(inc.RestoredAt), inc.RestoreSummary, ts(inc.ClosedAt), ts(inc.ReopenedAt), ts(inc.LastPingAt),
 		ts(inc.LastFollowUpAt), ts(inc.ReportFiledAt), inc.Version, string(inc.Outcome), nullID(inc.MergedInto), nullID(inc.RelatedTo),
-		inc.ID, prevVersion)
+		len(inc.PastClocks), inc.ID, prevVersion)
 	if err != nil {
 		return fmt.Errorf("update incident %d: %w", inc.ID, mapErr(err))
 	}

@@ -154,6 +154,32 @@ func (q statsQuery) counts(ctx context.Context, st *sla.Stats) error {
 	for i, eligible := range []int{n, core, core, n - core} {
 		comp[i].Pending = eligible - comp[i].Met - comp[i].Missed
 	}
+	// The clocks' closed instances (a restore clock before a reopening)
+	// count too: a breach stays a breach.
+	hquery, hargs := q.bind(`SELECT h.clock, h.severity, count(*) FILTER (WHERE h.met_at <= h.due_at),
+		count(*) FILTER (WHERE h.met_at > h.due_at) FROM clock_history h JOIN incidents ON incidents.id = h.incident_id
+		WHERE ` + q.where + ` GROUP BY h.clock, h.severity`)
+	hrows, err := tx.QueryxContext(ctx, hquery, hargs...)
+	if err != nil {
+		return fmt.Errorf("counts: clock history: %w", err)
+	}
+	defer hrows.Close()
+	for hrows.Next() {
+		var clock, sev string
+		var met, missed int
+		if err := hrows.Scan(&clock, &sev, &met, &missed); err != nil {
+			return fmt.Errorf("counts: clock history: %w", err)
+		}
+		i := map[string]int{"ack": 0, "onsite": 1, "restore": 2}[clock]
+		if clock == "restore" && sev == string(sla.SeverityNoncore) {
+			i = 3
+		}
+		comp[i].Met += met
+		comp[i].Missed += missed
+	}
+	if err := hrows.Err(); err != nil {
+		return fmt.Errorf("counts: clock history: %w", err)
+	}
 	st.Incidents, st.Compliance = n, comp
 	st.BySeverity[sla.SeverityCore], st.BySeverity[sla.SeverityNoncore] = core, n-core
 	for a, c := range areas {
@@ -268,6 +294,28 @@ func (q statsQuery) breaches(ctx context.Context, st *sla.Stats) error {
 				return err
 			}
 		}
+	}
+	// The closed instances met late (a restore clock before a reopening).
+	hist, hargs := q.bind(`SELECT h.incident_id, incidents.customer_id, h.clock, h.due_at, ` + q.s.secs("h.due_at", "h.met_at") + ` AS late
+		FROM clock_history h JOIN incidents ON incidents.id = h.incident_id WHERE h.met_at > h.due_at AND ` + q.where + `
+		ORDER BY late DESC, h.incident_id LIMIT ` + strconv.Itoa(StatsLimit))
+	rows, err := q.s.db.QueryxContext(ctx, hist, hargs...)
+	if err != nil {
+		return fmt.Errorf("breaches: clock history: %w", err)
+	}
+	for rows.Next() {
+		var b sla.BreachLine
+		var clock string
+		var late float64
+		if err := rows.Scan(&b.IncidentID, &b.CustomerID, &clock, &b.Due, &late); err != nil {
+			rows.Close()
+			return fmt.Errorf("breaches: clock history: %w", err)
+		}
+		b.Clock, b.Due, b.Lateness = sla.Clock(clock), b.Due.UTC(), dur(late)
+		all = append(all, b)
+	}
+	if err := rows.Close(); err != nil {
+		return err
 	}
 	order := map[sla.Clock]int{sla.ClockAck: 0, sla.ClockOnsite: 1, sla.ClockRestore: 2}
 	sort.Slice(all, func(i, j int) bool {

@@ -72,6 +72,7 @@ var catalog = map[string]entry{
 	"clock.ack":           {"响应", "Reply"},
 	"clock.onsite":        {"到场", "On site"},
 	"clock.restore":       {"恢复", "Restore"},
+	"clock.instance":      {"{clock}（第 {n} 次）", "{clock} (#{n})"},
 	"clock.running":       {"{clock}：{due} 前（剩余 {left}）", "{clock}: by {due} ({left} left)"},
 	"clock.met":           {"{clock}：{due} 前 ✓ 已按时完成", "{clock}: by {due} ✓ met"},
 	"clock.met_late":      {"{clock}：{due} 前 ✗ 超时 {late} 完成", "{clock}: by {due} ✗ met {late} late"},

@@ -121,7 +121,17 @@ func (f Format) Duration(d time.Duration) string {
 // Clock describes one clock at now: when it is due and whether it was met,
 // is running, or is late.
 func (f Format) Clock(c sla.ClockState, now time.Time) string {
-	p := map[string]any{"clock": T(f.Lang, "clock."+string(c.Clock), nil), "due": f.Time(c.Due)}
+	return f.clock(c, now, T(f.Lang, "clock."+string(c.Clock), nil))
+}
+
+// ClockInstance is Clock naming which run of the clock it is: "恢复（第 2
+// 次）", for an incident whose clock started again.
+func (f Format) ClockInstance(c sla.ClockState, now time.Time) string {
+	return f.clock(c, now, T(f.Lang, "clock.instance", map[string]any{"clock": T(f.Lang, "clock."+string(c.Clock), nil), "n": c.Instance}))
+}
+
+func (f Format) clock(c sla.ClockState, now time.Time, label string) string {
+	p := map[string]any{"clock": label, "due": f.Time(c.Due)}
 	switch {
 	case c.Met() && c.Breached(now):
 		p["late"] = f.Duration(c.MetAt.Sub(c.Due))

@@ -1,0 +1,42 @@
+-- slakeeper: foreign_keys=off
+-- (channels is rebuilt to widen its language CHECK.)
+--
+-- slakeeper schema, version 5: figures a manager can sign.
+--
+-- Clock history is append-only: an instance of a clock that closed before
+-- the incident did (the restore clock of an incident that was reopened, an
+-- on-site clock met before the severity dropped) is kept here as it was
+-- met, never updated, and counted by the statistics beside the incident's
+-- current clocks. past_clocks counts an incident's rows here, so that an
+-- incident without any is read without looking.
+ALTER TABLE incidents ADD COLUMN past_clocks INTEGER NOT NULL DEFAULT 0 CHECK (past_clocks >= 0);
+
+CREATE TABLE clock_history (
+    incident_id  INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    clock        TEXT NOT NULL CHECK (clock IN ('ack', 'onsite', 'restore')),
+    instance     INTEGER NOT NULL CHECK (instance > 0),
+    severity     TEXT NOT NULL CHECK (severity IN ('core', 'noncore')),
+    due_at       TIMESTAMP NOT NULL,
+    met_at       TIMESTAMP NOT NULL,
+    recorded_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (incident_id, clock, instance)
+);
+
+CREATE TRIGGER clock_history_no_update BEFORE UPDATE ON clock_history
+BEGIN
+    SELECT RAISE(ABORT, 'clock history is append-only');
+END;
+
+-- A channel may speak both languages: each post in Chinese and English.
+CREATE TABLE channels_v5 (
+    platform     TEXT NOT NULL CHECK (platform IN ('slack', 'telegram', 'console')),
+    chat_id      TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('customer', 'engineering', 'managers')),
+    customer_id  TEXT REFERENCES customers (id),
+    lang         TEXT NOT NULL CHECK (lang IN ('zh', 'en', 'both')),
+    PRIMARY KEY (platform, chat_id),
+    CHECK ((kind = 'customer') = (customer_id IS NOT NULL))
+);
+INSERT INTO channels_v5 (platform, chat_id, kind, customer_id, lang) SELECT platform, chat_id, kind, customer_id, lang FROM channels;
+DROP TABLE channels;
+ALTER TABLE channels_v5 RENAME TO channels;
