@@ -205,7 +205,7 @@ func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Ti
 			return 0, err
 		}
 	}
-	msgs, err := e.alertMessages(ctx, tx, inc, alerts, deadline, now)
+	msgs, err := e.alertMessages(ctx, tx, inc, alerts, deadline, policy, now)
 	if err != nil {
 		return 0, err
 	}
@@ -214,8 +214,12 @@ func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Ti
 
 // alertMessages renders one message per destination for an incident's
 // alerts: the engineering channels always, the managers' channels when the
-// ladder reached them; mentioning who must act.
-func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, alerts []sla.Alert, deadline map[sla.Clock]time.Time, now time.Time) ([]storage.Outgoing, error) {
+// ladder reached them; mentioning who must act. The managers' repeated
+// reminders after their escalation go to the managers' channels alone (the
+// engineering channel if there is none): a breach that lasts is never
+// silent, and never floods.
+func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, alerts []sla.Alert, deadline map[sla.Clock]time.Time,
+	policy sla.Policy, now time.Time) ([]storage.Outgoing, error) {
 	dir := e.Svc.Dir
 	cust, _ := dir.Customer(inc.CustomerID)
 	mentions := map[string]bool{}
@@ -237,6 +241,15 @@ func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Inci
 		responsible = cur.PersonID
 	}
 	toManagers := false
+	// A repeat stands only for repeats (after downtime an alert may fold
+	// the whole ladder: the engineers must hear of that one).
+	repeat := func(a sla.Alert) bool {
+		return a.Kind == sla.TimerEscalation && a.Level == sla.LevelManager && a.Earliest.After(deadline[a.Clock].Add(policy.ManagerAfter))
+	}
+	onlyRepeats := len(alerts) > 0
+	for _, a := range alerts {
+		onlyRepeats = onlyRepeats && repeat(a)
+	}
 	for _, a := range alerts {
 		switch {
 		case a.Kind == sla.TimerFollowUpCheck || a.Level == sla.LevelLead:
@@ -264,6 +277,11 @@ func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Inci
 					key = "engine.escalation"
 					p["level"] = i18n.T(lang, "level."+strconv.Itoa(a.Level), nil)
 				}
+				if repeat(a) {
+					key = "engine.repeat"
+					rs := policy.Repeats(deadline[a.Clock].Add(policy.ManagerAfter), now)
+					p["next"] = f.Time(rs[len(rs)-1])
+				}
 				p["late"], p["due"] = f.Duration(now.Sub(deadline[a.Clock])), f.Time(deadline[a.Clock])
 			case sla.TimerFollowUp:
 				key = "engine.followup"
@@ -286,7 +304,10 @@ func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Inci
 	}
 	var out []storage.Outgoing
 	kinds := []storage.ChannelKind{storage.ChannelEngineering}
-	if toManagers {
+	switch {
+	case onlyRepeats && len(dir.Channels(storage.ChannelManagers, "")) > 0:
+		kinds = []storage.ChannelKind{storage.ChannelManagers}
+	case toManagers:
 		kinds = append(kinds, storage.ChannelManagers)
 	}
 	for _, k := range kinds {

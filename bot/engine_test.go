@@ -116,8 +116,11 @@ func TestCoreIncidentClocks(t *testing.T) {
 		mentions(t, m, "chen")
 		mentions(t, out[1], "chen")
 
+		// Then the managers alone are reminded, backing off: 30m, 1h, 2h…
 		only(t, h.at(89*time.Minute))
-		expect(t, only(t, h.at(90*time.Minute), "CENG", "CMGR").Text, "响应时限已超时 1小时（应于 11-25 09:30 CST 前），升级至经理")
+		m = only(t, h.at(90*time.Minute), "CMGR")
+		expect(t, m.Text, "🔁 事件 #1（星辰数据）响应时限已超时 1小时，仍未完成（应于 11-25 09:30 CST 前）。下次提醒：11-25 11:30 CST。")
+		mentions(t, m, "chen")
 
 		// The engineer acknowledges 65 minutes late: the ack clock stops, the
 		// others run on.
@@ -214,11 +217,12 @@ func TestCatchUpCollapses(t *testing.T) {
 		if got := h.posted(); len(got) != 0 {
 			t.Fatalf("catch-up fired twice: %d", len(got))
 		}
-		// The ladder goes on from now: the next repeat, not a flood.
-		only(t, h.at(5*time.Hour+29*time.Minute))
-		if got := h.at(5*time.Hour + 30*time.Minute); len(got) != 2 {
-			t.Fatalf("next repeat: %d messages", len(got))
-		}
+		// The ladder goes on from now: the next repeats (on site and restore
+		// at 15:00), to the managers alone, not a flood.
+		only(t, h.at(5*time.Hour+59*time.Minute))
+		m = only(t, h.at(6*time.Hour), "CMGR")
+		expect(t, m.Text, "🔁 事件 #1（星辰数据）到场时限已超时 4小时")
+		expect(t, m.Text, "🔁 事件 #1（星辰数据）恢复时限已超时 2小时")
 	})
 }
 

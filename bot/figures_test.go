@@ -114,3 +114,73 @@ func TestMetAtTheDeadline(t *testing.T) {
 		}
 	})
 }
+
+// A month of a core outage nobody acknowledges: the ladder runs once, then
+// the managers are reminded with a back-off and once a day at nine, in
+// their channel alone; the engineering channel hears only the ladder and
+// the weekly follow-ups; every daily digest names the overdue clocks.
+func TestAMonthOfAnUnacknowledgedBreach(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		h.say("UCLI", "CACME", "", "集群全部宕机了，所有作业都跑不起来")
+		h.posted()
+		type post struct {
+			at   time.Time
+			chat string
+			text string
+		}
+		var posts []post
+		for hour := 1; hour <= 30*24; hour++ {
+			for _, m := range h.at(time.Duration(hour) * time.Hour) {
+				posts = append(posts, post{h.clock.Now(), m.ChatID, m.Text})
+			}
+		}
+		sh := h.router.Svc.Dir.Zone
+		perDay := map[string]map[int]int{"CENG": {}, "CMGR": {}}
+		var first, later []string
+		for _, p := range posts {
+			day := int(p.at.Sub(t0) / (24 * time.Hour))
+			perDay[p.chat][day]++
+			if day == 0 {
+				first = append(first, p.chat)
+				continue
+			}
+			later = append(later, p.chat)
+			switch p.chat {
+			case "CMGR":
+				if !strings.HasPrefix(p.text, "🔁") || p.at.In(sh).Hour() != 9 {
+					t.Errorf("day %d, %s: not the daily reminder at nine: %q", day, p.at.In(sh).Format("15:04"), p.text)
+				}
+			case "CENG":
+				if !strings.Contains(p.text, "每周跟进") {
+					t.Errorf("day %d: the engineers were pinged: %q", day, p.text)
+				}
+			}
+		}
+		for day := 1; day < 30; day++ {
+			if perDay["CMGR"][day] != 1 {
+				t.Errorf("day %d: %d reminders to the managers", day, perDay["CMGR"][day])
+			}
+		}
+		t.Logf("first day: %d posts to the engineers, %d to the managers; then %d to the managers (one a day) and %d follow-ups",
+			perDay["CENG"][0], perDay["CMGR"][0], len(later)-countOf(later, "CENG"), countOf(later, "CENG"))
+		// The follow-up is weekly, with its check a day later: two a week.
+		if perDay["CENG"][0] > 12 || perDay["CMGR"][0] > 12 || countOf(later, "CENG") > 8 {
+			t.Errorf("a flood: %v", perDay)
+		}
+		h.clock.Advance(time.Minute)
+		daily := h.reply("UMGR", "CMGR", "", "/digest daily")
+		expect(t, daily, "仍未完成的超时时限 3 项：")
+		expect(t, daily, "• #1 星辰数据 响应：11-25 09:30 CST 到期，仍未完成，已超时 29天23小时31分钟")
+	})
+}
+
+func countOf(xs []string, x string) int {
+	n := 0
+	for _, y := range xs {
+		if y == x {
+			n++
+		}
+	}
+	return n
+}

@@ -144,6 +144,12 @@ func DailyText(f i18n.Format, d sla.DailyDigest, name Namer) string {
 	for _, b := range d.Breaches {
 		lines = append(lines, breachLine(f, b, name))
 	}
+	if d.OverdueCount > 0 {
+		lines = append(lines, i18n.T(l, "digest.overdue", map[string]any{"n": d.OverdueCount}))
+		for _, b := range d.Overdue {
+			lines = append(lines, breachLine(f, b, name))
+		}
+	}
 	if len(d.Dismissed) > 0 {
 		lines = append(lines, i18n.T(l, "digest.dismissed_24h", map[string]any{"n": len(d.Dismissed)}))
 		for _, x := range d.Dismissed {

@@ -186,9 +186,10 @@ func TestEscalationLadder(t *testing.T) {
 		{ClockAck, TimerBreach, LevelAssignee, due},
 		{ClockAck, TimerEscalation, LevelLead, due.Add(15 * time.Minute)},
 		{ClockAck, TimerEscalation, LevelManager, due.Add(30 * time.Minute)},
-		// Of the repeats every 30m: the latest due (at +2h30m) and the next.
-		{ClockAck, TimerEscalation, LevelManager, due.Add(150 * time.Minute)},
-		{ClockAck, TimerEscalation, LevelManager, due.Add(180 * time.Minute)},
+		// Of the repeats backing off (30m, 1h, 2h, 4h after the managers'
+		// escalation): the latest due (+2h) and the next (+4h).
+		{ClockAck, TimerEscalation, LevelManager, due.Add(120 * time.Minute)},
+		{ClockAck, TimerEscalation, LevelManager, due.Add(240 * time.Minute)},
 	}
 	if len(ack) != len(want) {
 		t.Fatalf("ack timers %+v", ack)
@@ -354,5 +355,56 @@ func TestMetAtTheDeadlineIsOnTime(t *testing.T) {
 	}
 	if c := (ClockState{Clock: ClockAck, Due: due}); c.Breached(due.Add(999 * time.Nanosecond)) {
 		t.Error("running at its deadline: breached")
+	}
+}
+
+// The managers' reminders back off and then come once a day, at the start
+// of the working day in the policy's zone, however long the clock stays
+// broken.
+func TestRepeatsBackOff(t *testing.T) {
+	sh := time.FixedZone("CST", 8*3600)
+	p := DefaultPolicy()
+	p.FollowUp.Zone = sh
+	top := time.Date(2026, 11, 25, 10, 0, 0, 0, sh) // the managers' escalation
+	at := func(h, m int) time.Time { return top.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	day := func(d int) time.Time { return time.Date(2026, 11, 25+d, 9, 0, 0, 0, sh) }
+	for _, c := range []struct {
+		now  time.Time
+		want []time.Time
+	}{
+		{top, []time.Time{at(0, 30)}},
+		{at(0, 30), []time.Time{at(0, 30), at(1, 30)}},
+		{at(1, 0), []time.Time{at(0, 30), at(1, 30)}},
+		{at(3, 29), []time.Time{at(1, 30), at(3, 30)}},
+		{at(7, 30), []time.Time{at(7, 30), day(1)}}, // the last step at 17:30, then daily at 09:00
+		{day(1), []time.Time{day(1), day(2)}},
+		{day(30).Add(5 * time.Hour), []time.Time{day(30), day(31)}},
+	} {
+		got := p.Repeats(top, c.now)
+		if len(got) != len(c.want) {
+			t.Errorf("at %v: %v, want %v", c.now, got, c.want)
+			continue
+		}
+		for i := range got {
+			if !got[i].Equal(c.want[i]) {
+				t.Errorf("at %v: %v, want %v", c.now, got, c.want)
+			}
+		}
+	}
+	// Across a clock change the daily reminder keeps its time of day.
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no zone data")
+	}
+	p.FollowUp.Zone = ny
+	top = time.Date(2026, 10, 30, 9, 0, 0, 0, ny)
+	got := p.Repeats(top, time.Date(2026, 11, 2, 12, 0, 0, 0, ny)) // DST ended on November 1
+	if got[0].In(ny).Hour() != 9 || got[1].In(ny).Hour() != 9 || got[1].In(ny).Day() != 3 {
+		t.Errorf("across the clock change: %v", got)
+	}
+	// No steps: daily at once.
+	p.RepeatSteps = 0
+	if got := p.Repeats(top, top); !got[0].Equal(time.Date(2026, 10, 31, 9, 0, 0, 0, ny)) {
+		t.Errorf("no steps: %v", got)
 	}
 }

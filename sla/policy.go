@@ -15,11 +15,16 @@ type Policy struct {
 	ReminderBefore time.Duration
 	// The escalation ladder after a breach: level 1 (the assignee or the
 	// on-call engineer, and the engineering channel) at the deadline, level 2
-	// (the leads) LeadAfter it, level 3 (the managers) ManagerAfter it, and
-	// level 3 again every RepeatEvery until the clock is met.
-	LeadAfter    time.Duration
-	ManagerAfter time.Duration
-	RepeatEvery  time.Duration
+	// (the leads) LeadAfter it, level 3 (the managers) ManagerAfter it; then
+	// the managers are reminded with a back-off until the clock is met:
+	// RepeatEvery after level 3, then twice that, and so on, RepeatSteps
+	// times (30m, 1h, 2h, 4h by default), then once a day at RepeatDailyAt
+	// (the start of the working day, in FollowUp.Zone).
+	LeadAfter     time.Duration
+	ManagerAfter  time.Duration
+	RepeatEvery   time.Duration
+	RepeatSteps   int
+	RepeatDailyAt time.Duration
 
 	// FollowUp is the weekly follow-up of unsolved problems (C6) and the
 	// daily reminder for a missing service report (C5).
@@ -58,11 +63,20 @@ func DefaultPolicy() Policy {
 		LeadAfter:            15 * time.Minute,
 		ManagerAfter:         30 * time.Minute,
 		RepeatEvery:          30 * time.Minute,
+		RepeatSteps:          DefaultRepeatSteps,
+		RepeatDailyAt:        DefaultRepeatDailyAt,
 		FollowUp: FollowUpPolicy{Weekday: time.Friday, At: 10 * time.Hour, After: 7 * 24 * time.Hour,
 			AnswerWithin: 24 * time.Hour, ReportEvery: 24 * time.Hour},
 		Critical: DefaultCriticalLadder,
 	}
 }
+
+// The back-off of repeated escalations by default: four doublings, then
+// daily at nine.
+const (
+	DefaultRepeatSteps   = 4
+	DefaultRepeatDailyAt = 9 * time.Hour
+)
 
 // PolicyOverride is a contract's deviation from a base policy; a zero field
 // keeps the base value.
@@ -75,6 +89,10 @@ type PolicyOverride struct {
 	LeadAfter            time.Duration
 	ManagerAfter         time.Duration
 	RepeatEvery          time.Duration
+	RepeatSteps          int // negative: none
+	// RepeatDailyAt applies when HasRepeatDailyAt (midnight is a time too).
+	RepeatDailyAt    time.Duration
+	HasRepeatDailyAt bool
 }
 
 // Apply returns p with the override's non-zero fields in place.
@@ -103,6 +121,15 @@ func (o PolicyOverride) Apply(p Policy) Policy {
 	if o.RepeatEvery > 0 {
 		p.RepeatEvery = o.RepeatEvery
 	}
+	switch {
+	case o.RepeatSteps > 0:
+		p.RepeatSteps = o.RepeatSteps
+	case o.RepeatSteps < 0: // set to none
+		p.RepeatSteps = 0
+	}
+	if o.HasRepeatDailyAt {
+		p.RepeatDailyAt = o.RepeatDailyAt
+	}
 	return p
 }
 
@@ -116,8 +143,9 @@ func (p Policy) Validate() error {
 	if p.CoreOnsiteWithin > p.CoreRestoreWithin {
 		return Errorf(EINVALID, "policy.order", nil, "the core on-site clock must not be longer than the core restore clock")
 	}
-	if p.ReminderBefore < 0 || p.LeadAfter <= 0 || p.ManagerAfter < p.LeadAfter || p.RepeatEvery <= 0 {
-		return Errorf(EINVALID, "policy.ladder", nil, "the escalation ladder needs lead_after > 0, manager_after >= lead_after and repeat_every > 0")
+	if p.ReminderBefore < 0 || p.LeadAfter <= 0 || p.ManagerAfter < p.LeadAfter || p.RepeatEvery <= 0 || p.RepeatSteps < 0 ||
+		p.RepeatSteps > 12 || p.RepeatDailyAt < 0 || p.RepeatDailyAt >= 24*time.Hour {
+		return Errorf(EINVALID, "policy.ladder", nil, "the escalation ladder needs lead_after > 0, manager_after >= lead_after, repeat_every > 0, repeat_steps from 0 to 12 and a time of day for repeat_daily_at")
 	}
 	if c := p.During([]CriticalWindow{{End: time.Unix(1, 0)}}, time.Unix(0, 0)); c.LeadAfter <= 0 || c.ManagerAfter < c.LeadAfter || c.RepeatEvery <= 0 {
 		return Errorf(EINVALID, "policy.ladder", nil, "the critical ladder needs lead_after > 0, manager_after >= lead_after and repeat_every > 0")
@@ -158,4 +186,48 @@ func (p Policy) DeadlinesFor(reported, restoreFrom time.Time, s Severity) Deadli
 		d.Onsite = reported.Add(p.CoreOnsiteWithin)
 	}
 	return d
+}
+
+// Repeats returns, of the reminders after the managers' escalation at top,
+// the latest at or before now (if any) and the first after now: top +
+// RepeatEvery, then each gap twice the one before, RepeatSteps times; then
+// every day at RepeatDailyAt in FollowUp.Zone.
+func (p Policy) Repeats(top, now time.Time) []time.Time {
+	var last time.Time
+	t, gap := top, p.RepeatEvery
+	for k := 0; k < p.RepeatSteps && gap > 0; k++ {
+		t = t.Add(gap)
+		if t.After(now) {
+			if last.IsZero() {
+				return []time.Time{t}
+			}
+			return []time.Time{last, t}
+		}
+		last, gap = t, 2*gap
+	}
+	zone := p.FollowUp.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	// Daily, at the time of day, on local calendar days (a day of a clock
+	// change is 23 or 25 hours long).
+	day := func(t time.Time) time.Time {
+		lt := t.In(zone)
+		return time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, zone).Add(p.RepeatDailyAt)
+	}
+	first := day(t)
+	if !first.After(t) {
+		first = day(t.In(zone).AddDate(0, 0, 1))
+	}
+	if first.After(now) {
+		if last.IsZero() {
+			return []time.Time{first}
+		}
+		return []time.Time{last, first}
+	}
+	cur := day(now)
+	if cur.After(now) {
+		cur = day(now.In(zone).AddDate(0, 0, -1))
+	}
+	return []time.Time{cur, day(cur.In(zone).AddDate(0, 0, 1))}
 }

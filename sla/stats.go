@@ -134,4 +134,9 @@ type DailyDigest struct {
 	// Dismissed are the incidents closed as duplicates or not a fault in
 	// [From, To), with the clocks they had breached.
 	Dismissed []DismissedItem
+	// Overdue are the clocks still not met past their deadline at To,
+	// however long ago they breached: a breach that lasts is in every
+	// daily digest. OverdueCount counts all of them.
+	Overdue      []BreachLine
+	OverdueCount int
 }

@@ -66,7 +66,7 @@ func (i Incident) Timers(p Policy, now time.Time) []Timer {
 			}
 			top := c.Due.Add(p.ManagerAfter)
 			ts = append(ts, Timer{Clock: c.Clock, Kind: TimerEscalation, Level: LevelManager, Due: top})
-			for _, d := range slots(top.Add(p.RepeatEvery), p.RepeatEvery, now) {
+			for _, d := range p.Repeats(top, now) {
 				ts = append(ts, Timer{Clock: c.Clock, Kind: TimerEscalation, Level: LevelManager, Due: d})
 			}
 		}
@@ -151,6 +151,8 @@ type Alert struct {
 	Level     int
 	Due       time.Time // when the timer was due
 	Collapsed int       // how many other due timers of this clock it replaces
+	// Earliest is when the earliest of the timers it stands for was due.
+	Earliest time.Time
 }
 
 var kindRank = map[TimerKind]int{TimerReminder: 0, TimerBreach: 1, TimerEscalation: 2, TimerFollowUp: 0, TimerFollowUpCheck: 1, TimerReport: 0}
@@ -164,7 +166,7 @@ func Collapse(due []Timer) []Alert {
 	var out []Alert
 	idx := map[string]int{}
 	for _, t := range due {
-		a := Alert{Clock: t.Clock, Kind: t.Kind, Level: t.Level, Due: t.Due}
+		a := Alert{Clock: t.Clock, Kind: t.Kind, Level: t.Level, Due: t.Due, Earliest: t.Due}
 		key := string(t.Clock)
 		if t.Kind != TimerReminder && t.Kind != TimerBreach && t.Kind != TimerEscalation {
 			key += "/" + string(t.Kind)
@@ -179,10 +181,15 @@ func Collapse(due []Timer) []Alert {
 		higher := kindRank[t.Kind] > kindRank[cur.Kind] ||
 			(kindRank[t.Kind] == kindRank[cur.Kind] && (t.Level > cur.Level || (t.Level == cur.Level && t.Due.After(cur.Due))))
 		a.Collapsed = cur.Collapsed + 1
+		a.Earliest = cur.Earliest
+		if t.Due.Before(a.Earliest) {
+			a.Earliest = t.Due
+		}
 		if higher {
 			out[j] = a
 		} else {
 			out[j].Collapsed++
+			out[j].Earliest = a.Earliest
 		}
 	}
 	return out

@@ -468,8 +468,49 @@ func (s *Store) DailyDigest(ctx context.Context, customerID string, to time.Time
 	if customerID != "" {
 		dcust = ` AND customer_id = ?`
 	}
+	if d.Overdue, d.OverdueCount, err = overdue(ctx, s.db, dcust, cargs, to); err != nil {
+		return d, err
+	}
 	d.Dismissed, err = dismissedItems(ctx, s.db, `outcome <> '' AND closed_at >= ? AND closed_at < ?`+dcust, append([]any{ts(d.From), ts(to)}, cargs...))
 	return d, err
+}
+
+// overdue lists the clocks of unsolved incidents still not met past their
+// deadline at now, the longest overdue first, up to StatsLimit, with their
+// total count. cust narrows it to a customer (" AND customer_id = ?").
+func overdue(ctx context.Context, q queryer, cust string, cargs []any, now time.Time) ([]sla.BreachLine, int, error) {
+	part := func(clock, met, due string) string {
+		return `SELECT id, customer_id, '` + clock + `' AS clock, ` + due + ` AS due_at FROM incidents
+			WHERE status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored') AND ` + met + ` IS NULL AND ` + due + ` <= ?` + cust
+	}
+	union := part("ack", "acked_at", "ack_due") + ` UNION ALL ` + part("onsite", "onsite_met_at", "onsite_due") + ` UNION ALL ` +
+		part("restore", "restored_at", "restore_due")
+	var args []any
+	for range 3 {
+		args = append(append(args, ts(now)), cargs...)
+	}
+	var n int
+	if err := q.GetContext(ctx, &n, q.Rebind(`SELECT count(*) FROM (`+union+`) o`), args...); err != nil {
+		return nil, 0, fmt.Errorf("overdue clocks: %w", err)
+	}
+	if n == 0 {
+		return nil, 0, nil
+	}
+	var rows []struct {
+		ID         int64     `db:"id"`
+		CustomerID string    `db:"customer_id"`
+		Clock      string    `db:"clock"`
+		Due        time.Time `db:"due_at"`
+	}
+	if err := q.SelectContext(ctx, &rows, q.Rebind(union+` ORDER BY due_at, id LIMIT ?`), append(args, StatsLimit)...); err != nil {
+		return nil, 0, fmt.Errorf("overdue clocks: %w", err)
+	}
+	out := make([]sla.BreachLine, len(rows))
+	for i, r := range rows {
+		out[i] = sla.BreachLine{IncidentID: r.ID, CustomerID: r.CustomerID, Clock: sla.Clock(r.Clock), Due: r.Due.UTC(),
+			Lateness: now.Sub(r.Due), Open: true}
+	}
+	return out, n, nil
 }
 
 // OpenIncidents lists a customer's (or, with "", everyone's) incidents not

@@ -111,6 +111,11 @@ type Policy struct {
 	LeadAfter            time.Duration `yaml:"lead_after"`
 	ManagerAfter         time.Duration `yaml:"manager_after"`
 	RepeatEvery          time.Duration `yaml:"repeat_every"`
+	// After the managers' escalation: repeat_every, then each gap doubled,
+	// repeat_steps times (default 4: 30m, 1h, 2h, 4h), then once a day at
+	// repeat_daily_at (default "09:00", in the zone).
+	RepeatSteps   *int   `yaml:"repeat_steps"`
+	RepeatDailyAt string `yaml:"repeat_daily_at"`
 }
 
 // Customer is one customer and its contract.
@@ -163,23 +168,28 @@ func Parse(name string, text []byte) (*Config, error) {
 	if err := yaml.Unmarshal(text, &root); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	v := validator{file: name, nodes: map[string]*yaml.Node{}}
+	v := validator{file: name, nodes: map[string]*yaml.Node{}, typed: map[int]bool{}}
 	var cfg Config
 	if len(root.Content) == 0 {
 		return nil, fmt.Errorf("%s: the file is empty", name)
 	}
 	doc := root.Content[0]
 	v.index(doc, reflect.TypeOf(cfg), "")
+	// A value of the wrong form is left at its zero value by Decode, which
+	// goes on with the rest: every other problem is reported too.
 	if err := doc.Decode(&cfg); err != nil {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				v.errs = append(v.errs, fmt.Errorf("%s: %s", name, e))
-			}
-		} else {
+		if !errors.As(err, &te) {
 			v.errs = append(v.errs, fmt.Errorf("%s: %v", name, err))
+			return nil, errors.Join(v.errs...)
 		}
-		return nil, errors.Join(v.errs...)
+		for _, e := range te.Errors {
+			var line int
+			if _, err := fmt.Sscanf(e, "line %d:", &line); err == nil && v.typed[line] {
+				continue // already said, with its field
+			}
+			v.errs = append(v.errs, fmt.Errorf("%s: %s", name, e))
+		}
 	}
 	v.validate(&cfg)
 	if len(v.errs) > 0 {
@@ -193,11 +203,55 @@ type validator struct {
 	file  string
 	nodes map[string]*yaml.Node // field path -> its value node
 	errs  []error
+	typed map[int]bool // lines whose value index found of the wrong form
 }
 
-// index records the node of every field path and reports unknown keys.
+// index records the node of every field path and reports unknown keys and
+// values of the wrong form, naming the field and the form it wants.
 func (v *validator) index(n *yaml.Node, t reflect.Type, path string) {
 	v.nodes[path] = n
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Tag != "!!null" {
+		bad := ""
+		switch {
+		case t == reflect.TypeOf(time.Duration(0)):
+			// A bare number would be read as nanoseconds: say it in units.
+			if _, err := time.ParseDuration(n.Value); err != nil || n.Kind != yaml.ScalarNode || n.Tag == "!!int" || n.Tag == "!!float" {
+				bad = "a duration: use e.g. 30m, 2h or 24h"
+			}
+		case t.Kind() == reflect.Int:
+			if _, err := strconv.Atoi(n.Value); err != nil || n.Kind != yaml.ScalarNode {
+				bad = "a whole number"
+			}
+		case t.Kind() == reflect.Bool:
+			if n.Tag != "!!bool" {
+				bad = "true or false"
+			}
+		case t.Kind() == reflect.Struct && t != reflect.TypeOf(time.Time{}):
+			if n.Kind != yaml.MappingNode {
+				bad = "a block of fields (key: value)"
+			}
+		case t.Kind() == reflect.Slice:
+			if n.Kind != yaml.SequenceNode {
+				bad = "a list (one \"- \" item per entry)"
+			}
+		case t.Kind() == reflect.String:
+			if n.Kind != yaml.ScalarNode {
+				bad = "a single value"
+			}
+		}
+		if bad != "" {
+			v.typed[n.Line] = true
+			if n.Kind == yaml.ScalarNode {
+				v.errf(path, "%q is not %s", n.Value, bad)
+			} else {
+				v.errf(path, "is not %s", bad)
+			}
+			return
+		}
+	}
 	switch {
 	case t.Kind() == reflect.Struct && t != reflect.TypeOf(time.Time{}):
 		if n.Kind != yaml.MappingNode {
@@ -572,7 +626,8 @@ var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "
 func (v *validator) weekTime(path, s string, defDay time.Weekday, defAt time.Duration) (time.Weekday, time.Duration, bool) {
 	day, at := defDay, defAt
 	for _, f := range strings.Fields(strings.ToLower(s)) {
-		if d, ok := weekdays[f[:min(3, len(f))]]; ok && len(f) >= 3 {
+		// "fri" or "friday", not "friday-ish".
+		if d, ok := weekdays[f[:min(3, len(f))]]; ok && len(f) >= 3 && (len(f) == 3 || f == strings.ToLower(d.String())) {
 			day = d
 			continue
 		}
@@ -617,7 +672,26 @@ func (v *validator) policy(path string, p Policy, base sla.Policy) sla.Policy {
 			v.errf(path+"."+f.name, "must not be negative")
 		}
 	}
-	out := p.override().Apply(base)
+	o := p.override()
+	if p.RepeatSteps != nil {
+		if *p.RepeatSteps < 0 || *p.RepeatSteps > 12 {
+			v.errf(path+".repeat_steps", "must be from 0 to 12")
+		} else {
+			o.RepeatSteps = *p.RepeatSteps
+			if o.RepeatSteps == 0 {
+				o.RepeatSteps = -1 // no doubling steps: daily at once
+			}
+		}
+	}
+	if p.RepeatDailyAt != "" {
+		t, err := time.Parse("15:04", p.RepeatDailyAt)
+		if err != nil {
+			v.errf(path+".repeat_daily_at", "%q is not a time of day, e.g. \"09:00\"", p.RepeatDailyAt)
+		} else {
+			o.RepeatDailyAt, o.HasRepeatDailyAt = time.Duration(t.Hour())*time.Hour+time.Duration(t.Minute())*time.Minute, true
+		}
+	}
+	out := o.Apply(base)
 	if err := out.Validate(); err != nil {
 		v.errf(path, "%s", err.Error())
 	}

@@ -85,10 +85,37 @@ oncall:
 	}
 }
 
+// A value of the wrong form names its field and the form it wants, and
+// every other problem of the file is reported with it.
 func TestTypeErrorsHaveLines(t *testing.T) {
-	_, err := Parse("x.yaml", []byte("policy:\n  ack_within: soon\n"))
-	if err == nil || !strings.Contains(err.Error(), "x.yaml: line 2") {
-		t.Fatalf("err = %v", err)
+	_, err := Parse("x.yaml", []byte(`policy:
+  ack_within: 30 minutes
+  lead_after: 15
+  repeat_steps: many
+followup:
+  weekday: friday-ish
+intake:
+  staff_reply_is_first_response: maybe
+customers:
+  - {id: acme, name: A, accepted_on: 2026-13-01, policy: {repeat_daily_at: "7:61"}}
+people: {id: li}
+`))
+	for _, want := range []string{
+		`x.yaml:2: policy.ack_within: "30 minutes" is not a duration: use e.g. 30m, 2h or 24h`,
+		`x.yaml:3: policy.lead_after: "15" is not a duration: use e.g. 30m, 2h or 24h`,
+		`x.yaml:4: policy.repeat_steps: "many" is not a whole number`,
+		`x.yaml:6: followup.weekday: "friday-ish" is not a weekday and time`,
+		`x.yaml:8: intake.staff_reply_is_first_response: "maybe" is not true or false`,
+		`x.yaml:10: customers[0].accepted_on: "2026-13-01" is not a date (YYYY-MM-DD)`,
+		`x.yaml:10: customers[0].policy.repeat_daily_at: "7:61" is not a time of day`,
+		`x.yaml:11: people`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "cannot unmarshal") {
+		t.Errorf("a problem said twice, once in the decoder's words:\n%v", err)
 	}
 	_, err = Parse("x.yaml", []byte("customers: [\n"))
 	if err == nil || !strings.HasPrefix(err.Error(), "x.yaml: ") {
