@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,32 +166,32 @@ func (a *Announcer) messages(ctx context.Context, cu sla.Customer, p sla.Post, n
 	switch p.Kind {
 	case sla.PostWarranty:
 		for _, ch := range a.Svc.Dir.Channels(storage.ChannelManagers, "") {
-			l := a.Svc.channelLang(ch)
-			out = append(out, announcement(ch, "announcement", i18n.T(l, "calendar.warranty", map[string]any{"customer": cu.Name,
-				"end": p.Period, "days": p.DaysLeft})))
+			out = append(out, announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
+				return i18n.T(l, "calendar.warranty", map[string]any{"customer": cu.Name, "end": p.Period, "days": p.DaysLeft})
+			})))
 		}
 	case sla.PostReport, sla.PostRevisit:
 		who := a.engineer(ctx, cu, now)
 		for _, ch := range a.Svc.Dir.Channels(storage.ChannelEngineering, "") {
-			l := a.Svc.channelLang(ch)
-			var text string
-			if p.Kind == sla.PostReport {
-				text = i18n.T(l, "calendar.report_due", map[string]any{"customer": cu.Name, "id": cu.ID, "kind": string(p.Occasion.Kind),
-					"occasion": i18n.T(l, "occasion."+string(p.Occasion.Kind), nil), "period": p.Occasion.Period,
-					"day": p.Occasion.Day.Format("2006-01-02"), "days": p.DaysLeft})
-			} else {
-				text = i18n.T(l, "calendar."+p.Job, map[string]any{"customer": cu.Name, "id": cu.ID, "period": p.Period})
-			}
+			text := a.Svc.inLangs(ch, func(l sla.Lang) string {
+				if p.Kind == sla.PostReport {
+					return i18n.T(l, "calendar.report_due", map[string]any{"customer": cu.Name, "id": cu.ID, "kind": string(p.Occasion.Kind),
+						"occasion": i18n.T(l, "occasion."+string(p.Occasion.Kind), nil), "period": p.Occasion.Period,
+						"day": p.Occasion.Day.Format("2006-01-02"), "days": p.DaysLeft})
+				}
+				return i18n.T(l, "calendar."+p.Job, map[string]any{"customer": cu.Name, "id": cu.ID, "period": p.Period})
+			})
 			m := announcement(ch, "reminder", text)
 			m.Mentions = who
 			out = append(out, m)
 		}
 	default:
 		for _, ch := range a.Svc.Dir.Channels(storage.ChannelCustomer, cu.ID) {
-			l := a.Svc.channelLang(ch)
 			kind := string(p.Occasion.Kind)
-			out = append(out, announcement(ch, "announcement", i18n.T(l, "calendar."+kind+"."+string(p.Kind), map[string]any{"customer": cu.Name,
-				"period": p.Occasion.Period, "day": p.Occasion.Day.Format("2006-01-02")})+"\n"+i18n.T(l, "checklist."+kind, nil)))
+			out = append(out, announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
+				return i18n.T(l, "calendar."+kind+"."+string(p.Kind), map[string]any{"customer": cu.Name,
+					"period": p.Occasion.Period, "day": p.Occasion.Day.Format("2006-01-02")}) + "\n" + i18n.T(l, "checklist."+kind, nil)
+			})))
 		}
 	}
 	return out, nil
@@ -203,7 +204,9 @@ func (a *Announcer) critical(w sla.CriticalWindow) []storage.Outgoing {
 	var out []storage.Outgoing
 	chans := append(a.Svc.Dir.Channels(storage.ChannelCustomer, w.CustomerID), a.Svc.Dir.Channels(storage.ChannelEngineering, "")...)
 	for _, ch := range chans {
-		m := announcement(ch, "announcement", i18n.T(a.Svc.channelLang(ch), "calendar.critical", h.WindowParams(a.Svc.channelLang(ch), w)))
+		m := announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
+			return i18n.T(l, "calendar.critical", h.WindowParams(l, w))
+		}))
 		if ch.Kind == storage.ChannelEngineering {
 			m.Mentions = w.Onsite
 		}
@@ -222,33 +225,43 @@ func (a *Announcer) digest(ctx context.Context, p sla.Post, now time.Time) ([]st
 		}
 		return id
 	})
-	var files []commands.File
-	render := func(f i18n.Format) (string, error) {
+	type rendered struct {
+		text  string
+		files []commands.File
+	}
+	render := func(f i18n.Format) (rendered, error) {
 		switch p.Digest {
 		case sla.DigestDaily:
 			d, err := a.Svc.DailyDigest(ctx, "", p.To)
-			return commands.DailyText(f, d, name), err
+			return rendered{text: commands.DailyText(f, d, name)}, err
 		case sla.DigestWeekly:
 			st, err := a.Svc.Stats(ctx, "", p.From, p.To, now)
-			return commands.StatsText(f, i18n.T(f.Lang, "digest.title.weekly", nil), st, name), err
+			return rendered{text: commands.StatsText(f, i18n.T(f.Lang, "digest.title.weekly", nil), st, name)}, err
 		}
 		report, fs, err := commands.QuarterReport(ctx, a.Svc, f, p.Period, p.From, p.To, now, "", name)
-		files = fs
-		return report + "\n" + i18n.T(f.Lang, "digest.files", nil), err
+		return rendered{text: report + "\n" + i18n.T(f.Lang, "digest.files", nil), files: fs}, err
 	}
-	texts := map[sla.Lang]string{}
+	done := map[sla.Lang]rendered{}
 	var out []storage.Outgoing
 	for _, ch := range a.Svc.Dir.Channels(storage.ChannelManagers, "") {
-		f := a.Svc.Format(a.Svc.channelLang(ch))
-		text, ok := texts[f.Lang]
-		if !ok {
-			var err error
-			if text, err = render(f); err != nil {
-				return nil, err
-			}
-			texts[f.Lang] = text
+		langs := []sla.Lang{a.Svc.channelLang(ch)}
+		if ch.Lang == sla.LangBoth {
+			langs = sla.LangBoth.Langs()
 		}
-		out = append(out, announcement(ch, "digest", text))
+		var texts []string
+		var files []commands.File
+		for _, l := range langs {
+			r, ok := done[l]
+			if !ok {
+				var err error
+				if r, err = render(a.Svc.Format(l)); err != nil {
+					return nil, err
+				}
+				done[l] = r
+			}
+			texts, files = append(texts, r.text), append(files, r.files...)
+		}
+		out = append(out, announcement(ch, "digest", strings.Join(texts, "\n\n")))
 		msgs, err := fileMessages(ch.Platform, ch.ChatID, "", "", files)
 		if err != nil {
 			return nil, err

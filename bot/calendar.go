@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/slakeeper/slakeeper/commands"
@@ -63,10 +64,26 @@ func (s *Service) FileOccasionReport(ctx context.Context, customerID string, kin
 		}
 		var msgs []storage.Outgoing
 		for _, ch := range s.Dir.Channels(storage.ChannelCustomer, cu.ID) {
-			l := s.channelLang(ch)
-			msgs = append(msgs, storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: "report", Body: i18n.T(l, "report.occasion",
-				map[string]any{"occasion": i18n.T(l, "occasion."+string(kind), nil), "period": last.Period,
-					"day": last.Day.Format("2006-01-02"), "body": body})})
+			text := func(l sla.Lang) string {
+				return i18n.T(l, "report.occasion", map[string]any{"occasion": i18n.T(l, "occasion."+string(kind), nil),
+					"period": last.Period, "day": last.Day.Format("2006-01-02"), "body": body})
+			}
+			msgs = append(msgs, storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: "report", Body: s.inLangs(ch, text)})
+			// The customer's copy to file, as a document.
+			var files []commands.File
+			for _, l := range s.langsOf(ch) {
+				f, err := s.document(l, i18n.T(l, "report.occasion_file", map[string]any{"customer": cu.Name,
+					"occasion": i18n.T(l, "occasion."+string(kind), nil), "period": last.Period}), strings.Split(text(l), "\n"), now)
+				if err != nil {
+					return err
+				}
+				files = append(files, f)
+			}
+			fm, err := fileMessages(ch.Platform, ch.ChatID, "", "", files)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, fm...)
 		}
 		return tx.Enqueue(ctx, now, msgs...)
 	})

@@ -101,7 +101,7 @@ func (c Card) Plain() string {
 func (s *Service) cardMessages(inc sla.Incident, now time.Time) []storage.Outgoing {
 	var out []storage.Outgoing
 	for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
-		c := s.Card(inc, s.channelLang(ch), now)
+		c := s.Card(inc, s.cardLang(ch, inc.CustomerID), now)
 		payload, _ := json.Marshal(c)
 		m := s.outgoing(inc.ID, KindCard, ch.Platform, ch.ChatID, "", c.Plain())
 		m.Payload = string(payload)

@@ -312,7 +312,7 @@ func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Inci
 	}
 	for _, k := range kinds {
 		for _, ch := range dir.Channels(k, "") {
-			m := e.Svc.outgoing(inc.ID, KindAlert, ch.Platform, ch.ChatID, "", render(e.Svc.channelLang(ch)))
+			m := e.Svc.outgoing(inc.ID, KindAlert, ch.Platform, ch.ChatID, "", e.Svc.inLangs(ch, render))
 			m.Mentions = order
 			out = append(out, m)
 		}

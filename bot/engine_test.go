@@ -291,6 +291,7 @@ func TestServiceReport(t *testing.T) {
 		en := h.reply("UENGSAM", "CENG", "", "/report 1")
 		expect(t, en, "Maintenance service work report")
 		expect(t, en, "Reply: by 11-25 09:30 CST ✓ met")
+		h.posted() // the customer's copies (TestCustomersCopyOfTheReport)
 		only(t, h.at(30*24*time.Hour))
 	})
 }

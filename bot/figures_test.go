@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/commands/docx"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
@@ -183,4 +185,108 @@ func countOf(xs []string, x string) int {
 		}
 	}
 	return n
+}
+
+// After /report the customer gets the maintenance service work report (C5)
+// in the thread of their report, in their language, with a Word document
+// to file; an English customer's in English.
+func TestCustomersCopyOfTheReport(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		h.say("UCLI", "CACME", "", "集群全部宕机了，所有作业都跑不起来")
+		thread := h.posted()[0].ThreadID
+		h.reply("UENGSAM", "CENG", "", "/onsite 1")
+		h.reply("UENGSAM", "CENG", "", "/restore 1 replaced the NameNode disk")
+		h.posted()
+		// Sam reads English; the customer's copy is in Chinese.
+		expect(t, h.reply("UENGSAM", "CENG", "", "/report 1"), "sent to the customer, with a Word document")
+		out := h.posted()
+		var text string
+		var file *bot.Outbound
+		for i, m := range out {
+			if m.ChatID != "CACME" || m.ThreadID != thread {
+				continue
+			}
+			if m.File != nil {
+				file = &out[i]
+			} else {
+				text = m.Text
+			}
+		}
+		expect(t, text, "《维护技术服务工作报告》")
+		expect(t, text, "处理措施：replaced the NameNode disk")
+		if file == nil || !strings.HasSuffix(file.File.Name, ".docx") || file.File.Name != "维护技术服务工作报告-事件1.docx" || file.File.Type != docx.Type {
+			t.Fatalf("no document in the customer's thread: %+v", out)
+		}
+		doc, err := docx.Text(file.File.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"《维护技术服务工作报告》", "客户：星辰数据", "故障现象：集群全部宕机了，所有作业都跑不起来",
+			"到达现场（Sam）", "到场：11-25 11:00 CST 前 ✓ 已按时完成", "处理措施：replaced the NameNode disk"} {
+			expect(t, doc, want)
+		}
+
+		h.say("UAMY", "CGLOBEX", "", "the whole platform is down, nobody can log in")
+		h.reply("UENGWANG", "CENG", "", "/restore 2 重启了 KDC")
+		h.posted()
+		h.reply("UENGWANG", "CENG", "", "/report 2")
+		for _, m := range h.posted() {
+			if m.ChatID == "CGLOBEX" && m.File != nil {
+				doc, err := docx.Text(m.File.Data)
+				if err != nil || m.File.Name != "service-report-incident-2.docx" {
+					t.Fatalf("%s: %v", m.File.Name, err)
+				}
+				expect(t, doc, "Maintenance service work report")
+				expect(t, doc, "Customer: Globex")
+				return
+			}
+		}
+		t.Fatal("the English customer got no document")
+	})
+}
+
+// An inspection's assessment report goes to the customer with its document
+// too (C7).
+func TestCustomersCopyOfAnInspectionReport(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		expect(t, h.reply("UENGWANG", "CENG", "", "/report inspection acme 各模块运行正常，备份切换测试通过"), "已存档 星辰数据 季度巡检")
+		var doc string
+		for _, m := range h.posted() {
+			if m.ChatID == "CACME" && m.File != nil {
+				var err error
+				if doc, err = docx.Text(m.File.Data); err != nil || !strings.HasSuffix(m.File.Name, ".docx") {
+					t.Fatalf("%s: %v", m.File.Name, err)
+				}
+			}
+		}
+		expect(t, doc, "季度巡检评估报告")
+		expect(t, doc, "各模块运行正常，备份切换测试通过")
+	})
+}
+
+// The engineering channel speaks the language it is set to: a channel set
+// to both gets every post in Chinese and English, and an English
+// customer's incident card in English.
+func TestBilingualEngineeringChannel(t *testing.T) {
+	cfg := strings.Replace(testConfig, "{platform: slack, id: CENG, kind: engineering}", "{platform: slack, id: CENG, kind: engineering, language: both}", 1)
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarnessWith(t, s, cfg)
+		h.say("UAMY", "CGLOBEX", "", "the whole platform is down, nobody can log in")
+		out := h.posted()
+		only(t, out, "CGLOBEX", "CENG")
+		expect(t, out[1].Text, "#1 · Globex · core · open")
+		if strings.Contains(out[1].Text, "核心功能不可用") {
+			t.Fatalf("an English customer's card in Chinese:\n%s", out[1].Text)
+		}
+		h.reply("UENGWANG", "CENG", "", "/note 1 checking the KDC")
+		note := only(t, h.posted(), "CENG").Text
+		expect(t, note, "事件 #1 备注（王工）：checking the KDC")
+		expect(t, note, "Incident #1 note (by 王工): checking the KDC")
+		// A Chinese customer's card stays in Chinese there.
+		h.say("UCLI", "CACME", "", "集群全部宕机了")
+		out = h.posted()
+		expect(t, out[1].Text, "#2 · 星辰数据 · 核心功能不可用 · 待响应")
+	})
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot/metrics"
@@ -204,16 +205,22 @@ func (s *Service) openedMessages(inc sla.Incident, place commands.Place, thread 
 		return i18n.T(lang, "notify.opened_customer", p) + "\n" + commands.Clocks(s.Format(lang), inc, inc.ReportedAt)
 	}
 	if ch, ok := s.Dir.Channel(place.Platform, place.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
-		out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, thread, custText(s.channelLang(ch))))
+		out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, thread, s.inLangs(ch, custText)))
 	} else {
 		for _, ch := range s.Dir.Channels(storage.ChannelCustomer, inc.CustomerID) {
-			out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, "", custText(s.channelLang(ch))))
+			out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, "", s.inLangs(ch, custText)))
 		}
 	}
 	return append(out, s.cardMessages(inc, inc.ReportedAt)...)
 }
 
+// channelLang is the language of a channel: its setting, else its
+// customer's, else the default. A channel that speaks both has the
+// default as its one language where one must be chosen (see inLangs).
 func (s *Service) channelLang(ch storage.Channel) sla.Lang {
+	if ch.Lang == sla.LangBoth {
+		return s.Dir.DefaultLang
+	}
 	if ch.Lang != "" {
 		return ch.Lang
 	}
@@ -223,6 +230,31 @@ func (s *Service) channelLang(ch storage.Channel) sla.Lang {
 		}
 	}
 	return s.Dir.DefaultLang
+}
+
+// inLangs renders a post for a channel in each of its languages: one, or
+// Chinese then English in a channel that speaks both.
+func (s *Service) inLangs(ch storage.Channel, render func(sla.Lang) string) string {
+	if ch.Lang != sla.LangBoth {
+		return render(s.channelLang(ch))
+	}
+	var parts []string
+	for _, l := range sla.LangBoth.Langs() {
+		parts = append(parts, render(l))
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// cardLang is the language of an incident's card in a channel: a channel
+// that speaks both shows the card in its customer's language (one card,
+// its buttons and fields, in one language).
+func (s *Service) cardLang(ch storage.Channel, customerID string) sla.Lang {
+	if ch.Lang == sla.LangBoth {
+		if c, ok := s.Dir.Customer(customerID); ok && c.Lang != "" {
+			return c.Lang
+		}
+	}
+	return s.channelLang(ch)
 }
 
 func (s *Service) outgoing(incidentID int64, kind, platform, chat, thread, text string) storage.Outgoing {
@@ -347,6 +379,8 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 		}
 	case sla.EventReply:
 		card = ev.Data["first_response"] != ""
+	case sla.EventReport:
+		customerKey = "report" // the customer's copy, below
 	case sla.EventNote:
 		engineersKey = "notify.note"
 	case sla.EventMessage:
@@ -373,6 +407,34 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 		return text
 	}
 	var out []storage.Outgoing
+	customerText := func(l sla.Lang) string { return render(customerKey, l) }
+	var timeline []sla.Event
+	if ev.Kind == sla.EventReport {
+		// The maintenance service work report goes to the customer (C5), in
+		// their language, and as a document they can file.
+		var err error
+		if timeline, err = tx.Timeline(ctx, inc.ID); err != nil {
+			return nil, err
+		}
+		customerText = func(l sla.Lang) string { return s.serviceReport(inc, timeline, l, ev.At) }
+	}
+	toCustomer := func(ch storage.Channel, thread string) error {
+		out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, thread, s.inLangs(ch, customerText)))
+		if ev.Kind != sla.EventReport {
+			return nil
+		}
+		files, err := s.reportFiles(ch, inc, timeline, ev.At)
+		if err != nil {
+			return err
+		}
+		fm, err := fileMessages(ch.Platform, ch.ChatID, thread, "", files)
+		for i := range fm {
+			id := inc.ID
+			fm[i].IncidentID = &id
+		}
+		out = append(out, fm...)
+		return err
+	}
 	if customerKey != "" {
 		threads, err := tx.ThreadsOf(ctx, inc.ID)
 		if err != nil {
@@ -388,19 +450,23 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 				continue
 			}
 			if ch, ok := s.Dir.Channel(t.Platform, t.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
-				out = append(out, s.outgoing(inc.ID, string(ev.Kind), t.Platform, t.ChatID, t.ThreadID, render(customerKey, s.channelLang(ch))))
+				if err := toCustomer(ch, t.ThreadID); err != nil {
+					return nil, err
+				}
 				sent, done[key] = true, true
 			}
 		}
 		if !sent {
 			for _, ch := range s.Dir.Channels(storage.ChannelCustomer, inc.CustomerID) {
-				out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(customerKey, s.channelLang(ch))))
+				if err := toCustomer(ch, ""); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
 	if engineersKey != "" {
 		for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
-			out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", render(engineersKey, s.channelLang(ch))))
+			out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", s.inLangs(ch, func(l sla.Lang) string { return render(engineersKey, l) })))
 		}
 	}
 	if card {

@@ -502,7 +502,7 @@ func QuarterReport(ctx context.Context, svc Service, f i18n.Format, period strin
 		}
 	}
 	title := i18n.T(f.Lang, "digest.title.quarter", map[string]any{"period": period})
-	chart, err := StatsChart("slakeeper "+period, sts)
+	chart, err := StatsChart(f, title, sts, name)
 	if err != nil {
 		return "", nil, err
 	}
@@ -511,8 +511,8 @@ func QuarterReport(ctx context.Context, svc Service, f i18n.Format, period strin
 		base += "-" + customer
 	}
 	files := []File{
-		{Name: base + ".png", Type: "image/png", Caption: title, Data: chart},
-		{Name: base + ".csv", Type: "text/csv", Caption: title, Data: StatsCSV(period, sts)},
+		{Name: base + ".png", Type: "image/png", Caption: title, Data: chart.PNG},
+		{Name: base + ".csv", Type: "text/csv", Caption: title, Data: StatsCSV(f.Lang, period, sts, name)},
 	}
 	return StatsText(f, title, all, name), files, nil
 }

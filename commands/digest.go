@@ -165,13 +165,20 @@ func DailyText(f i18n.Format, d sla.DailyDigest, name Namer) string {
 }
 
 // StatsCSV renders statistics as CSV, one row per scope (a customer, or
-// "*" for all), durations in minutes and compliance in percent.
-func StatsCSV(period string, sts []sla.Stats) []byte {
+// "*" for all), durations in minutes and compliance in percent. The header
+// is in the reader's language; a column of customer names stands beside
+// the ids, which a spreadsheet can join on.
+func StatsCSV(l sla.Lang, period string, sts []sla.Stats, name Namer) []byte {
 	var b bytes.Buffer
+	if l == sla.LangZH {
+		b.WriteString("\ufeff") // so that Excel reads UTF-8
+	}
 	w := csv.NewWriter(&b)
-	w.Write([]string{"period", "customer", "incidents", "core", "noncore", "mtta_median_min", "mtta_p90_min", "mttr_median_min",
-		"mttr_p90_min", "ack_pct", "onsite_pct", "restore_core_pct", "restore_noncore_pct", "breaches", "open_followups", "top_area",
-		"duplicates", "not_faults"})
+	var header []string
+	for _, col := range csvColumns {
+		header = append(header, i18n.T(l, "csv."+col, nil))
+	}
+	w.Write(header)
 	mins := func(p sla.Percentiles, d time.Duration) string {
 		if p.N == 0 {
 			return ""
@@ -179,11 +186,11 @@ func StatsCSV(period string, sts []sla.Stats) []byte {
 		return strconv.FormatFloat(d.Minutes(), 'f', 1, 64)
 	}
 	for _, st := range sts {
-		scope := st.CustomerID
+		scope, scopeName := st.CustomerID, name.of(st.CustomerID)
 		if scope == "" {
-			scope = "*"
+			scope, scopeName = "*", i18n.T(l, "digest.all_customers", nil)
 		}
-		row := []string{period, scope, strconv.Itoa(st.Incidents), strconv.Itoa(st.BySeverity[sla.SeverityCore]),
+		row := []string{period, scope, scopeName, strconv.Itoa(st.Incidents), strconv.Itoa(st.BySeverity[sla.SeverityCore]),
 			strconv.Itoa(st.BySeverity[sla.SeverityNoncore]), mins(st.MTTA, st.MTTA.Median), mins(st.MTTA, st.MTTA.P90),
 			mins(st.MTTR, st.MTTR.Median), mins(st.MTTR, st.MTTR.P90)}
 		for _, c := range st.Compliance {
@@ -196,7 +203,7 @@ func StatsCSV(period string, sts []sla.Stats) []byte {
 		}
 		top := ""
 		if len(st.Areas) > 0 {
-			top = string(st.Areas[0].Area)
+			top = i18n.T(l, "area."+string(st.Areas[0].Area), nil)
 		}
 		row = append(row, strconv.Itoa(st.BreachCount), strconv.Itoa(st.OpenCount), top, strconv.Itoa(st.Duplicates), strconv.Itoa(st.NotFaults))
 		w.Write(row)
@@ -204,3 +211,8 @@ func StatsCSV(period string, sts []sla.Stats) []byte {
 	w.Flush()
 	return b.Bytes()
 }
+
+// csvColumns name the columns of StatsCSV, each the catalog key "csv.<name>".
+var csvColumns = []string{"period", "customer", "customer_name", "incidents", "core", "noncore", "mtta_median_min", "mtta_p90_min",
+	"mttr_median_min", "mttr_p90_min", "ack_pct", "onsite_pct", "restore_core_pct", "restore_noncore_pct", "breaches",
+	"open_followups", "top_area", "duplicates", "not_faults"}

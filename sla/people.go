@@ -13,7 +13,17 @@ type Lang string
 const (
 	LangZH Lang = "zh"
 	LangEN Lang = "en"
+	// LangBoth is a channel's setting: every post in Chinese and English.
+	LangBoth Lang = "both"
 )
+
+// Langs are the languages a setting stands for, Chinese first.
+func (l Lang) Langs() []Lang {
+	if l == LangBoth {
+		return []Lang{LangZH, LangEN}
+	}
+	return []Lang{l}
+}
 
 // ParseLang accepts "zh", "en" and common spellings of them ("zh-CN",
 // "English", "中文"); ok is false for anything else.

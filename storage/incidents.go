@@ -234,6 +234,15 @@ func (tx *Tx) AppendEvents(ctx context.Context, incidentID int64, evs ...sla.Eve
 
 // Timeline returns an incident's events, oldest first.
 func (s *Store) Timeline(ctx context.Context, incidentID int64) ([]sla.Event, error) {
+	return timeline(ctx, s.db, incidentID)
+}
+
+// Timeline is Store.Timeline inside the transaction.
+func (tx *Tx) Timeline(ctx context.Context, incidentID int64) ([]sla.Event, error) {
+	return timeline(ctx, tx.tx, incidentID)
+}
+
+func timeline(ctx context.Context, q queryer, incidentID int64) ([]sla.Event, error) {
 	var rows []struct {
 		At        time.Time      `db:"at"`
 		Kind      string         `db:"kind"`
@@ -242,7 +251,7 @@ func (s *Store) Timeline(ctx context.Context, incidentID int64) ([]sla.Event, er
 		Body      string         `db:"body"`
 		Data      string         `db:"data"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT at, kind, actor_id, actor_name, body, data FROM timeline
+	if err := q.SelectContext(ctx, &rows, q.Rebind(`SELECT at, kind, actor_id, actor_name, body, data FROM timeline
 		WHERE incident_id = ? ORDER BY id`), incidentID); err != nil {
 		return nil, fmt.Errorf("incident %d: timeline: %w", incidentID, err)
 	}

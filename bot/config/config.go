@@ -510,8 +510,12 @@ func (v *validator) validate(c *Config) {
 		if kind == storage.ChannelCustomer {
 			cust = ch.Customer
 		}
+		chLang := sla.LangBoth // a channel may speak both
+		if strings.ToLower(ch.Language) != string(sla.LangBoth) {
+			chLang = v.lang(p+".language", ch.Language, lang)
+		}
 		c.Directory.Channels = append(c.Directory.Channels, storage.Channel{Platform: ch.Platform, ChatID: ch.ID, Kind: kind,
-			CustomerID: cust, Lang: v.lang(p+".language", ch.Language, lang)})
+			CustomerID: cust, Lang: chLang})
 	}
 }
 

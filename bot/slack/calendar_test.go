@@ -90,8 +90,9 @@ func TestQuarterlyReportFiles(t *testing.T) {
 					t.Fatalf("the chart is not a PNG: %v", err)
 				}
 			case strings.HasSuffix(f.Name, ".csv"):
-				rows, err := csv.NewReader(bytes.NewReader(f.Data)).ReadAll()
-				if err != nil || len(rows) != 5 || rows[1][1] != "*" || rows[2][1] != "acme" || rows[2][2] != "1" {
+				rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(f.Data, []byte("\ufeff")))).ReadAll()
+				if err != nil || len(rows) != 5 || rows[0][0] != "季度" || rows[1][1] != "*" || rows[2][1] != "acme" || rows[2][2] != "星辰数据" ||
+					rows[2][3] != "1" {
 					t.Fatalf("csv %v %v", rows, err)
 				}
 			}
