@@ -290,3 +290,34 @@ func TestBilingualEngineeringChannel(t *testing.T) {
 		expect(t, out[1].Text, "#2 · 星辰数据 · 核心功能不可用 · 待响应")
 	})
 }
+
+// The quarterly report's chart and CSV name the customers, in the reader's
+// language, on both databases.
+func TestQuarterlyFilesNameTheCustomers(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		h.say("UCLI", "CACME", "", "集群全部宕机了，所有作业都跑不起来")
+		h.posted()
+		expect(t, h.reply("UMGR", "CMGR", "", "/digest quarter 2026Q4"), "2026Q4 季度服务统计报告")
+		var png, csvFile *bot.Outbound
+		out := h.posted()
+		for i, m := range out {
+			if m.File == nil {
+				continue
+			}
+			switch m.File.Type {
+			case "image/png":
+				png = &out[i]
+			case "text/csv":
+				csvFile = &out[i]
+			}
+		}
+		if png == nil || csvFile == nil || len(png.File.Data) < 1000 {
+			t.Fatalf("files %+v", out)
+		}
+		csv := string(csvFile.File.Data)
+		for _, want := range []string{"季度,客户编号,客户名称", "acme,星辰数据,1,1,0", "globex,Globex,0"} {
+			expect(t, csv, want)
+		}
+	})
+}

@@ -56,7 +56,7 @@ func (s *Store) Stats(ctx context.Context, customerID string, from, to, now time
 	// Sorting for the percentiles is the most work: they get a connection of
 	// their own.
 	type part = func(context.Context, *sla.Stats) error
-	lanes := [][]part{{q.percentiles, q.open}, {q.counts, q.breaches, q.dismissed}}
+	lanes := [][]part{{q.percentiles, q.open, q.breaches}, {q.counts, q.dismissed}}
 	if s.dialect != Postgres {
 		lanes = [][]part{append(lanes[0], lanes[1]...)}
 	}
@@ -105,10 +105,15 @@ func (q statsQuery) counts(ctx context.Context, st *sla.Stats) error {
 			count(*) FILTER (WHERE %[3]s AND (%[1]s > %[2]s OR (%[1]s IS NULL AND %[2]s <= ?)))`, met, due, cond)
 	}
 	now := ts(q.now)
-	query, args := q.bind(`SELECT area, count(*), count(*) FILTER (WHERE severity = 'core'), `+
-		met("acked_at", "ack_due", "1 = 1")+`, `+met("onsite_met_at", "onsite_due", "severity = 'core'")+`, `+
-		met("restored_at", "restore_due", "severity = 'core'")+`, `+met("restored_at", "restore_due", "severity = 'noncore'")+
-		` FROM incidents WHERE `+q.where+` GROUP BY area`, now, now, now, now)
+	// The period's incidents in one pass, minus the few duplicates and
+	// false reports among them (found by a partial index): the same sums
+	// as filtering them out row by row, for less work on a big table.
+	sums := func(where string) string {
+		return `SELECT area, count(*), count(*) FILTER (WHERE severity = 'core'), ` +
+			met("acked_at", "ack_due", "1 = 1") + `, ` + met("onsite_met_at", "onsite_due", "severity = 'core'") + `, ` +
+			met("restored_at", "restore_due", "severity = 'core'") + `, ` + met("restored_at", "restore_due", "severity = 'noncore'") +
+			` FROM incidents WHERE ` + where + ` GROUP BY area`
+	}
 	comp := []sla.Compliance{{Clock: sla.ClockAck}, {Clock: sla.ClockOnsite}, {Clock: sla.ClockRestore, Severity: sla.SeverityCore},
 		{Clock: sla.ClockRestore, Severity: sla.SeverityNoncore}}
 	// On PostgreSQL this scan runs beside the percentiles' sort: without
@@ -123,32 +128,43 @@ func (q statsQuery) counts(ctx context.Context, st *sla.Stats) error {
 			return fmt.Errorf("counts: %w", err)
 		}
 	}
-	rows, err := tx.QueryxContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("counts: %w", err)
-	}
-	defer rows.Close()
 	var n, core int
 	areas := map[sla.Area]int{}
-	for rows.Next() {
-		var area string
-		var an, acore int
-		var c [8]int
-		if err := rows.Scan(&area, &an, &acore, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7]); err != nil {
+	for _, part := range []struct {
+		where string
+		sign  int
+	}{{q.period, 1}, {q.period + ` AND outcome <> ''`, -1}} {
+		query, args := q.bind(sums(part.where), now, now, now, now)
+		rows, err := tx.QueryxContext(ctx, query, args...)
+		if err != nil {
 			return fmt.Errorf("counts: %w", err)
 		}
-		if area == "" {
-			area = string(sla.AreaOther)
+		for rows.Next() {
+			var area string
+			var an, acore int
+			var c [8]int
+			if err := rows.Scan(&area, &an, &acore, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7]); err != nil {
+				rows.Close()
+				return fmt.Errorf("counts: %w", err)
+			}
+			if area == "" {
+				area = string(sla.AreaOther)
+			}
+			areas[sla.Area(area)] += part.sign * an
+			n, core = n+part.sign*an, core+part.sign*acore
+			for i := range comp {
+				comp[i].Met += part.sign * c[2*i]
+				comp[i].Missed += part.sign * c[2*i+1]
+			}
 		}
-		areas[sla.Area(area)] += an
-		n, core = n+an, core+acore
-		for i := range comp {
-			comp[i].Met += c[2*i]
-			comp[i].Missed += c[2*i+1]
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("counts: %w", err)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("counts: %w", err)
+	for a, c := range areas {
+		if c == 0 {
+			delete(areas, a)
+		}
 	}
 	// The rest of each clock's incidents are still within their deadline.
 	for i, eligible := range []int{n, core, core, n - core} {
@@ -156,9 +172,10 @@ func (q statsQuery) counts(ctx context.Context, st *sla.Stats) error {
 	}
 	// The clocks' closed instances (a restore clock before a reopening)
 	// count too: a breach stays a breach.
+	// (Few incidents have any: an index of those only finds them.)
 	hquery, hargs := q.bind(`SELECT h.clock, h.severity, count(*) FILTER (WHERE h.met_at <= h.due_at),
-		count(*) FILTER (WHERE h.met_at > h.due_at) FROM clock_history h JOIN incidents ON incidents.id = h.incident_id
-		WHERE ` + q.where + ` GROUP BY h.clock, h.severity`)
+		count(*) FILTER (WHERE h.met_at > h.due_at) FROM clock_history h
+		WHERE h.incident_id IN (SELECT id FROM incidents WHERE past_clocks > 0 AND ` + q.where + `) GROUP BY h.clock, h.severity`)
 	hrows, err := tx.QueryxContext(ctx, hquery, hargs...)
 	if err != nil {
 		return fmt.Errorf("counts: clock history: %w", err)
@@ -264,13 +281,13 @@ func (s *Store) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error 
 // each is merged.
 func (q statsQuery) breaches(ctx context.Context, st *sla.Stats) error {
 	var all []sla.BreachLine
-	for _, c := range []struct{ clock, met, due string }{{"ack", "acked_at", "ack_due"}, {"onsite", "onsite_met_at", "onsite_due"},
-		{"restore", "restored_at", "restore_due"}} {
+	for _, c := range []struct{ clock, met, due, cond string }{{"ack", "acked_at", "ack_due", ""},
+		{"onsite", "onsite_met_at", "onsite_due", " AND severity = 'core'"}, {"restore", "restored_at", "restore_due", ""}} {
 		late := c.clock + "_late_ms"
 		metLate, metArgs := q.bind(`SELECT id, customer_id, ` + c.due + ` AS due_at, FALSE AS open, ` + late + ` / 1000.0 AS late
 			FROM incidents WHERE ` + late + ` > 0 AND ` + q.where + ` ORDER BY ` + late + ` DESC, id LIMIT ` + strconv.Itoa(StatsLimit))
 		unmet, unmetArgs := q.bind(`SELECT id, customer_id, `+c.due+` AS due_at, TRUE AS open, `+q.s.secs(c.due, "?")+` AS late
-			FROM incidents WHERE status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored') AND `+c.met+` IS NULL AND `+c.due+` <= ? AND `+
+			FROM incidents WHERE status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored') AND `+c.met+` IS NULL`+c.cond+` AND `+c.due+` <= ? AND `+
 			q.where+` ORDER BY `+c.due+`, id LIMIT `+strconv.Itoa(StatsLimit), ts(q.now), ts(q.now))
 		for _, part := range []struct {
 			query string
@@ -296,9 +313,9 @@ func (q statsQuery) breaches(ctx context.Context, st *sla.Stats) error {
 		}
 	}
 	// The closed instances met late (a restore clock before a reopening).
-	hist, hargs := q.bind(`SELECT h.incident_id, incidents.customer_id, h.clock, h.due_at, ` + q.s.secs("h.due_at", "h.met_at") + ` AS late
-		FROM clock_history h JOIN incidents ON incidents.id = h.incident_id WHERE h.met_at > h.due_at AND ` + q.where + `
-		ORDER BY late DESC, h.incident_id LIMIT ` + strconv.Itoa(StatsLimit))
+	hist, hargs := q.bind(`SELECT h.incident_id, i.customer_id, h.clock, h.due_at, ` + q.s.secs("h.due_at", "h.met_at") + ` AS late
+		FROM clock_history h JOIN (SELECT id, customer_id FROM incidents WHERE past_clocks > 0 AND ` + q.where + `) i ON i.id = h.incident_id
+		WHERE h.met_at > h.due_at ORDER BY late DESC, h.incident_id LIMIT ` + strconv.Itoa(StatsLimit))
 	rows, err := q.s.db.QueryxContext(ctx, hist, hargs...)
 	if err != nil {
 		return fmt.Errorf("breaches: clock history: %w", err)
@@ -373,12 +390,17 @@ func openItems(ctx context.Context, q queryer, customerID string, before time.Ti
 }
 
 // dismissed counts and lists the period's duplicates and not-a-fault
-// outcomes, and counts the incidents awaiting triage.
+// outcomes, and counts its incidents awaiting triage: a few rows each,
+// found by partial indexes without reading the rest.
 func (q statsQuery) dismissed(ctx context.Context, st *sla.Stats) error {
-	query, args := q.bind(`SELECT count(*) FILTER (WHERE outcome = 'duplicate'), count(*) FILTER (WHERE outcome = 'notfault'),
-		count(*) FILTER (WHERE status = 'triage') FROM incidents WHERE ` + q.period)
-	if err := q.s.db.QueryRowxContext(ctx, query, args...).Scan(&st.Duplicates, &st.NotFaults, &st.Triage); err != nil {
+	query, args := q.bind(`SELECT count(*) FILTER (WHERE outcome = 'duplicate'), count(*) FILTER (WHERE outcome = 'notfault')
+		FROM incidents WHERE outcome <> '' AND ` + q.period)
+	if err := q.s.db.QueryRowxContext(ctx, query, args...).Scan(&st.Duplicates, &st.NotFaults); err != nil {
 		return fmt.Errorf("dismissed: %w", err)
+	}
+	query, _ = q.bind(`SELECT count(*) FROM incidents WHERE status = 'triage' AND ` + q.period)
+	if err := q.s.db.QueryRowxContext(ctx, query, args...).Scan(&st.Triage); err != nil {
+		return fmt.Errorf("triage: %w", err)
 	}
 	st.DismissedCount = st.Duplicates + st.NotFaults
 	if st.DismissedCount == 0 {

@@ -27,6 +27,19 @@ BEGIN
     SELECT RAISE(ABORT, 'clock history is append-only');
 END;
 
+-- The statistics find the few incidents with closed clock instances, and
+-- the few duplicates and false reports, without reading the others.
+CREATE INDEX incidents_past_clocks ON incidents (reported_at) WHERE past_clocks > 0;
+CREATE INDEX incidents_dismissed ON incidents (reported_at) WHERE outcome <> '';
+-- The clocks still running of the unsolved incidents, in deadline order:
+-- the worst breaches still open are the first entries.
+CREATE INDEX incidents_ack_unmet ON incidents (ack_due)
+    WHERE acked_at IS NULL AND status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored');
+CREATE INDEX incidents_onsite_unmet ON incidents (onsite_due)
+    WHERE onsite_met_at IS NULL AND severity = 'core' AND status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored');
+CREATE INDEX incidents_restore_unmet ON incidents (restore_due)
+    WHERE restored_at IS NULL AND status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored');
+
 -- A channel may speak both languages: each post in Chinese and English.
 CREATE TABLE channels_v5 (
     platform     TEXT NOT NULL CHECK (platform IN ('slack', 'telegram', 'console')),
