@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/classify"
 	"github.com/slakeeper/slakeeper/storage"
@@ -18,11 +19,7 @@ import (
 
 // unsure makes the classifier decide only what it is nearly certain of, so
 // that an ordinary message goes to triage whatever the model's details.
-func (h *harness) unsure() {
-	c := bot.NewClassifier(h.store, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c.Use(classify.Default().WithThresholds(classify.Thresholds{NotFault: 0.999, Fault: 0.9999}))
-	h.router.Svc.Classifier = c
-}
+func (h *harness) unsure() { h.router.Svc.Classifier = bottest.UnsureClassifier(h.store) }
 
 func (h *harness) messages(customer string) []storage.Message {
 	h.t.Helper()

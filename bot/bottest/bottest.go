@@ -6,6 +6,8 @@ package bottest
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/config"
+	"github.com/slakeeper/slakeeper/sla/classify"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
@@ -88,3 +91,12 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 
 // Millis is d in milliseconds, for benchmark metrics.
 func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// UnsureClassifier is the shipped model deciding only what it is nearly
+// certain of, so that an ordinary message goes to triage whatever the
+// model's details: for tests of triage.
+func UnsureClassifier(s *storage.Store) *bot.Classifier {
+	c := bot.NewClassifier(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c.Use(classify.Default().WithThresholds(classify.Thresholds{NotFault: 0.999, Fault: 0.9999}))
+	return c
+}

@@ -371,13 +371,13 @@ func (v *validator) validate(c *Config) {
 		if name == "" {
 			name = cu.ID
 		}
-		contract := sla.Contract{AcceptedOn: v.date(p+".accepted_on", cu.AcceptedOn), WarrantyEnd: v.date(p+".warranty_end", cu.WarrantyEnd),
-			Policy: cu.Policy.override()}
+		contract := sla.Contract{AcceptedOn: v.date(p+".accepted_on", cu.AcceptedOn), WarrantyEnd: v.date(p+".warranty_end", cu.WarrantyEnd)}
 		if !contract.WarrantyEnd.IsZero() && !contract.AcceptedOn.IsZero() && !contract.WarrantyEnd.After(contract.AcceptedOn) {
 			v.errf(p+".warranty_end", "must be after accepted_on")
 		}
 		if cu.Policy != (Policy{}) {
-			v.policy(p+".policy", cu.Policy, c.BasePolicy)
+			contract.Policy = v.override(p+".policy", cu.Policy)
+			v.check(p+".policy", contract.Policy.Apply(c.BasePolicy))
 		}
 		c.Directory.Customers = append(c.Directory.Customers, sla.Customer{ID: cu.ID, Name: name,
 			Lang: v.lang(p+".language", cu.Language, c.Lang), Contract: contract})
@@ -666,6 +666,20 @@ func (v *validator) followUp(f FollowUp, base sla.FollowUpPolicy, loc *time.Loca
 }
 
 func (v *validator) policy(path string, p Policy, base sla.Policy) sla.Policy {
+	out := v.override(path, p).Apply(base)
+	v.check(path, out)
+	return out
+}
+
+// check reports a policy whose clocks contradict each other.
+func (v *validator) check(path string, p sla.Policy) {
+	if err := p.Validate(); err != nil {
+		v.errf(path, "%s", err.Error())
+	}
+}
+
+// override reads a policy block, checking each field.
+func (v *validator) override(path string, p Policy) sla.PolicyOverride {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
@@ -695,9 +709,5 @@ func (v *validator) policy(path string, p Policy, base sla.Policy) sla.Policy {
 			o.RepeatDailyAt, o.HasRepeatDailyAt = time.Duration(t.Hour())*time.Hour+time.Duration(t.Minute())*time.Minute, true
 		}
 	}
-	out := o.Apply(base)
-	if err := out.Validate(); err != nil {
-		v.errf(path, "%s", err.Error())
-	}
-	return out
+	return o
 }

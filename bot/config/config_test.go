@@ -232,3 +232,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The escalation back-off has defaults and a contract may set its own.
+func TestRepeatBackOff(t *testing.T) {
+	c, err := Parse("x.yaml", []byte(`policy: {repeat_daily_at: "08:30"}
+customers:
+  - {id: acme, name: A, policy: {repeat_steps: 2, repeat_every: 1h}}
+  - {id: globex, name: G, policy: {repeat_steps: 0}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BasePolicy.RepeatSteps != sla.DefaultRepeatSteps || c.BasePolicy.RepeatDailyAt != 8*time.Hour+30*time.Minute {
+		t.Fatalf("base %+v", c.BasePolicy)
+	}
+	acme := c.Directory.Customers[0].Contract.Policy.Apply(c.BasePolicy)
+	if acme.RepeatSteps != 2 || acme.RepeatEvery != time.Hour || acme.RepeatDailyAt != 8*time.Hour+30*time.Minute {
+		t.Fatalf("acme %+v", acme)
+	}
+	if g := c.Directory.Customers[1].Contract.Policy.Apply(c.BasePolicy); g.RepeatSteps != 0 {
+		t.Fatalf("globex %+v", g)
+	}
+}

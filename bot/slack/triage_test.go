@@ -1,15 +1,12 @@
 package slack_test
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/sla"
-	"github.com/slakeeper/slakeeper/sla/classify"
 )
 
 // On Slack: a message the classifier is unsure of reaches the engineering
@@ -18,9 +15,7 @@ import (
 // incident.
 func TestSlackTriageStaffAndFollowUp(t *testing.T) {
 	e := newEnv(t, "")
-	c := bot.NewClassifier(e.store, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c.Use(classify.Default().WithThresholds(classify.Thresholds{NotFault: 0.999, Fault: 0.9999}))
-	e.svc.Classifier = c
+	e.svc.Classifier = bottest.UnsureClassifier(e.store)
 
 	_, ts := e.say("CACME", "UCLI", "hive 里昨天的数据和今天对不上")
 	e.deliver()

@@ -2,14 +2,11 @@ package telegram_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/sla"
-	"github.com/slakeeper/slakeeper/sla/classify"
 )
 
 // On Telegram: a triage card with its inline keyboard, decided by a press;
@@ -17,9 +14,7 @@ import (
 // replied to a closed incident's message opens a linked incident.
 func TestTelegramTriageAndThreads(t *testing.T) {
 	e := newEnv(t, "")
-	c := bot.NewClassifier(e.store, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c.Use(classify.Default().WithThresholds(classify.Thresholds{NotFault: 0.999, Fault: 0.9999}))
-	e.router.Svc.Classifier = c
+	e.router.Svc.Classifier = bottest.UnsureClassifier(e.store)
 	e.poll()
 
 	_, said := e.tg.Say(acmeGroup, 100001, "李雷", "hive 里昨天的数据和今天对不上", 0, 0)
