@@ -38,6 +38,7 @@ import (
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
 	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
+	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
@@ -135,8 +136,8 @@ func open(ctx context.Context, getenv func(string) string) (*config.Config, *sto
 	return cfg, store, nil
 }
 
-func newDirectory(cfg *config.Config) *bot.Directory {
-	return bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation,
+func newDirectory(cfg *config.Config) *sla.Directory {
+	return sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation,
 		Calendar: cfg.Schedule, Critical: cfg.Critical, StaffRepliesNotFirstResponse: !cfg.StaffReplyIsFirstResponse})
 }
 

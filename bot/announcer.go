@@ -145,7 +145,7 @@ func (a *Announcer) done(ctx context.Context, cal sla.Calendar, cu sla.Customer,
 	return func(kind, period string) bool { return have[kind+"/"+period] }, nil
 }
 
-func announcement(ch storage.Channel, kind, text string) storage.Outgoing {
+func announcement(ch sla.Channel, kind, text string) storage.Outgoing {
 	return storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: kind, Body: text}
 }
 
@@ -165,14 +165,14 @@ func (a *Announcer) messages(ctx context.Context, cu sla.Customer, p sla.Post, n
 	var out []storage.Outgoing
 	switch p.Kind {
 	case sla.PostWarranty:
-		for _, ch := range a.Svc.Dir.Channels(storage.ChannelManagers, "") {
+		for _, ch := range a.Svc.Dir.Channels(sla.ChannelManagers, "") {
 			out = append(out, announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
 				return i18n.T(l, "calendar.warranty", map[string]any{"customer": cu.Name, "end": p.Period, "days": p.DaysLeft})
 			})))
 		}
 	case sla.PostReport, sla.PostRevisit:
 		who := a.engineer(ctx, cu, now)
-		for _, ch := range a.Svc.Dir.Channels(storage.ChannelEngineering, "") {
+		for _, ch := range a.Svc.Dir.Channels(sla.ChannelEngineering, "") {
 			text := a.Svc.inLangs(ch, func(l sla.Lang) string {
 				if p.Kind == sla.PostReport {
 					return i18n.T(l, "calendar.report_due", map[string]any{"customer": cu.Name, "id": cu.ID, "kind": string(p.Occasion.Kind),
@@ -186,7 +186,7 @@ func (a *Announcer) messages(ctx context.Context, cu sla.Customer, p sla.Post, n
 			out = append(out, m)
 		}
 	default:
-		for _, ch := range a.Svc.Dir.Channels(storage.ChannelCustomer, cu.ID) {
+		for _, ch := range a.Svc.Dir.Channels(sla.ChannelCustomer, cu.ID) {
 			kind := string(p.Occasion.Kind)
 			out = append(out, announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
 				return i18n.T(l, "calendar."+kind+"."+string(p.Kind), map[string]any{"customer": cu.Name,
@@ -202,12 +202,12 @@ func (a *Announcer) messages(ctx context.Context, cu sla.Customer, p sla.Post, n
 func (a *Announcer) critical(w sla.CriticalWindow) []storage.Outgoing {
 	h := commands.Handler{Svc: a.Svc}
 	var out []storage.Outgoing
-	chans := append(a.Svc.Dir.Channels(storage.ChannelCustomer, w.CustomerID), a.Svc.Dir.Channels(storage.ChannelEngineering, "")...)
+	chans := append(a.Svc.Dir.Channels(sla.ChannelCustomer, w.CustomerID), a.Svc.Dir.Channels(sla.ChannelEngineering, "")...)
 	for _, ch := range chans {
 		m := announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
 			return i18n.T(l, "calendar.critical", h.WindowParams(l, w))
 		}))
-		if ch.Kind == storage.ChannelEngineering {
+		if ch.Kind == sla.ChannelEngineering {
 			m.Mentions = w.Onsite
 		}
 		out = append(out, m)
@@ -243,7 +243,7 @@ func (a *Announcer) digest(ctx context.Context, p sla.Post, now time.Time) ([]st
 	}
 	done := map[sla.Lang]rendered{}
 	var out []storage.Outgoing
-	for _, ch := range a.Svc.Dir.Channels(storage.ChannelManagers, "") {
+	for _, ch := range a.Svc.Dir.Channels(sla.ChannelManagers, "") {
 		langs := []sla.Lang{a.Svc.channelLang(ch)}
 		if ch.Lang == sla.LangBoth {
 			langs = sla.LangBoth.Langs()

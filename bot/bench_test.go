@@ -12,6 +12,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
 )
 
@@ -78,7 +79,7 @@ func BenchmarkReminderLateness(b *testing.B) {
 		}
 		cfg := bottest.Configure(b, s, seededConfig())
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-		svc := &bot.Service{Store: s, Dir: bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang,
+		svc := &bot.Service{Store: s, Dir: sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang,
 			BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})}
 		clock := bot.SystemClock{}
 		got := &arrivals{first: map[int64]time.Time{}}

@@ -94,7 +94,7 @@ func newHarnessWith(t *testing.T, s *storage.Store, config string) *harness {
 	cfg := bottest.Configure(t, s, config)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := bot.NewManualClock(t0)
-	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
+	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 	svc := &bot.Service{Store: s, Dir: dir, Metrics: bot.NewMetrics(metrics.New(), s)}
 	rec := &recorder{}
 	return &harness{t: t, store: s, clock: clock, slack: rec,

@@ -63,7 +63,7 @@ func (s *Service) FileOccasionReport(ctx context.Context, customerID string, kin
 			return err
 		}
 		var msgs []storage.Outgoing
-		for _, ch := range s.Dir.Channels(storage.ChannelCustomer, cu.ID) {
+		for _, ch := range s.Dir.Channels(sla.ChannelCustomer, cu.ID) {
 			text := func(l sla.Lang) string {
 				return i18n.T(l, "report.occasion", map[string]any{"occasion": i18n.T(l, "occasion."+string(kind), nil),
 					"period": last.Period, "day": last.Day.Format("2006-01-02"), "body": body})
@@ -121,7 +121,7 @@ func (s *Service) AnnounceRelease(ctx context.Context, actor sla.Person, version
 		}
 		var msgs []storage.Outgoing
 		for _, cu := range s.Dir.Customers() {
-			for _, ch := range s.Dir.Channels(storage.ChannelCustomer, cu.ID) {
+			for _, ch := range s.Dir.Channels(sla.ChannelCustomer, cu.ID) {
 				l := s.channelLang(ch)
 				msgs = append(msgs, storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: "release", Topic: r.Topic(),
 					Body: i18n.T(l, "release.notice", map[string]any{"version": version, "notes": notes[l]})})

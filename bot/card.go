@@ -100,7 +100,7 @@ func (c Card) Plain() string {
 // channel.
 func (s *Service) cardMessages(inc sla.Incident, now time.Time) []storage.Outgoing {
 	var out []storage.Outgoing
-	for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
+	for _, ch := range s.Dir.Channels(sla.ChannelEngineering, "") {
 		c := s.Card(inc, s.cardLang(ch, inc.CustomerID), now)
 		payload, _ := json.Marshal(c)
 		m := s.outgoing(inc.ID, KindCard, ch.Platform, ch.ChatID, "", c.Plain())

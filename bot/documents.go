@@ -9,11 +9,10 @@ import (
 	"github.com/slakeeper/slakeeper/commands/docx"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
-	"github.com/slakeeper/slakeeper/storage"
 )
 
 // langsOf are the languages a channel reads: one, or both.
-func (s *Service) langsOf(ch storage.Channel) []sla.Lang {
+func (s *Service) langsOf(ch sla.Channel) []sla.Lang {
 	if ch.Lang == sla.LangBoth {
 		return sla.LangBoth.Langs()
 	}
@@ -58,7 +57,7 @@ func (s *Service) serviceReport(inc sla.Incident, timeline []sla.Event, lang sla
 
 // reportFiles are the customer's copies of a service report, one per
 // language of the channel.
-func (s *Service) reportFiles(ch storage.Channel, inc sla.Incident, timeline []sla.Event, now time.Time) ([]commands.File, error) {
+func (s *Service) reportFiles(ch sla.Channel, inc sla.Incident, timeline []sla.Event, now time.Time) ([]commands.File, error) {
 	var files []commands.File
 	for _, l := range s.langsOf(ch) {
 		name := i18n.T(l, "report.file_name", map[string]any{"id": strconv.FormatInt(inc.ID, 10)})

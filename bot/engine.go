@@ -303,12 +303,12 @@ func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Inci
 		return text
 	}
 	var out []storage.Outgoing
-	kinds := []storage.ChannelKind{storage.ChannelEngineering}
+	kinds := []sla.ChannelKind{sla.ChannelEngineering}
 	switch {
-	case onlyRepeats && len(dir.Channels(storage.ChannelManagers, "")) > 0:
-		kinds = []storage.ChannelKind{storage.ChannelManagers}
+	case onlyRepeats && len(dir.Channels(sla.ChannelManagers, "")) > 0:
+		kinds = []sla.ChannelKind{sla.ChannelManagers}
 	case toManagers:
-		kinds = append(kinds, storage.ChannelManagers)
+		kinds = append(kinds, sla.ChannelManagers)
 	}
 	for _, k := range kinds {
 		for _, ch := range dir.Channels(k, "") {

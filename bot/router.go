@@ -28,7 +28,7 @@ func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	now := r.Clock.Now()
 	ch, chKnown := r.Svc.Dir.Channel(in.Platform, in.ChatID)
 	person, known := r.Svc.Dir.ByIdentity(in.Platform, in.UserID)
-	if !known && chKnown && ch.Kind == storage.ChannelCustomer {
+	if !known && chKnown && ch.Kind == sla.ChannelCustomer {
 		// An unknown user in a customer channel is that customer, never staff.
 		person = sla.Person{Name: in.UserName, Role: sla.RoleCustomer, CustomerID: ch.CustomerID}
 		if person.Name == "" {
@@ -51,7 +51,7 @@ func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 		r.Svc.Metrics.observe(func(m *Metrics) *metrics.Histogram { return m.Commands }, time.Since(start), in.Platform)
 		return out, err
 	}
-	if !chKnown || ch.Kind != storage.ChannelCustomer || strings.TrimSpace(in.Text) == "" {
+	if !chKnown || ch.Kind != sla.ChannelCustomer || strings.TrimSpace(in.Text) == "" {
 		return nil, nil
 	}
 	start := time.Now()
@@ -60,7 +60,7 @@ func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	return nil, err
 }
 
-func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person sla.Person, ch storage.Channel, chKnown bool, lang sla.Lang) ([]Outbound, error) {
+func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person sla.Person, ch sla.Channel, chKnown bool, lang sla.Lang) ([]Outbound, error) {
 	reply := func(text string, refused bool) []Outbound {
 		return []Outbound{{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: "reply", Refused: refused}}
 	}
@@ -82,7 +82,7 @@ func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person 
 	}
 	req := commands.Request{Now: now, Actor: person, Lang: lang, Text: in.Text,
 		Place: commands.Place{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, MessageID: in.MessageID}}
-	if chKnown && ch.Kind == storage.ChannelCustomer {
+	if chKnown && ch.Kind == sla.ChannelCustomer {
 		req.ScopeCustomer = ch.CustomerID
 	}
 	if in.ThreadID != "" {

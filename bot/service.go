@@ -20,7 +20,7 @@ import (
 // commands.Service.
 type Service struct {
 	Store *storage.Store
-	Dir   *Directory
+	Dir   *sla.Directory
 	// Kick, if set, is called after a commit that wrote to the outbox, to wake
 	// the dispatcher.
 	Kick func()
@@ -204,10 +204,10 @@ func (s *Service) openedMessages(inc sla.Incident, place commands.Place, thread 
 		}
 		return i18n.T(lang, "notify.opened_customer", p) + "\n" + commands.Clocks(s.Format(lang), inc, inc.ReportedAt)
 	}
-	if ch, ok := s.Dir.Channel(place.Platform, place.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
+	if ch, ok := s.Dir.Channel(place.Platform, place.ChatID); ok && ch.Kind == sla.ChannelCustomer && ch.CustomerID == inc.CustomerID {
 		out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, thread, s.inLangs(ch, custText)))
 	} else {
-		for _, ch := range s.Dir.Channels(storage.ChannelCustomer, inc.CustomerID) {
+		for _, ch := range s.Dir.Channels(sla.ChannelCustomer, inc.CustomerID) {
 			out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, "", s.inLangs(ch, custText)))
 		}
 	}
@@ -217,14 +217,14 @@ func (s *Service) openedMessages(inc sla.Incident, place commands.Place, thread 
 // channelLang is the language of a channel: its setting, else its
 // customer's, else the default. A channel that speaks both has the
 // default as its one language where one must be chosen (see inLangs).
-func (s *Service) channelLang(ch storage.Channel) sla.Lang {
+func (s *Service) channelLang(ch sla.Channel) sla.Lang {
 	if ch.Lang == sla.LangBoth {
 		return s.Dir.DefaultLang
 	}
 	if ch.Lang != "" {
 		return ch.Lang
 	}
-	if ch.Kind == storage.ChannelCustomer {
+	if ch.Kind == sla.ChannelCustomer {
 		if c, ok := s.Dir.Customer(ch.CustomerID); ok && c.Lang != "" {
 			return c.Lang
 		}
@@ -234,7 +234,7 @@ func (s *Service) channelLang(ch storage.Channel) sla.Lang {
 
 // inLangs renders a post for a channel in each of its languages: one, or
 // Chinese then English in a channel that speaks both.
-func (s *Service) inLangs(ch storage.Channel, render func(sla.Lang) string) string {
+func (s *Service) inLangs(ch sla.Channel, render func(sla.Lang) string) string {
 	if ch.Lang != sla.LangBoth {
 		return render(s.channelLang(ch))
 	}
@@ -248,7 +248,7 @@ func (s *Service) inLangs(ch storage.Channel, render func(sla.Lang) string) stri
 // cardLang is the language of an incident's card in a channel: a channel
 // that speaks both shows the card in its customer's language (one card,
 // its buttons and fields, in one language).
-func (s *Service) cardLang(ch storage.Channel, customerID string) sla.Lang {
+func (s *Service) cardLang(ch sla.Channel, customerID string) sla.Lang {
 	if ch.Lang == sla.LangBoth {
 		if c, ok := s.Dir.Customer(customerID); ok && c.Lang != "" {
 			return c.Lang
@@ -418,7 +418,7 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 		}
 		customerText = func(l sla.Lang) string { return s.serviceReport(inc, timeline, l, ev.At) }
 	}
-	toCustomer := func(ch storage.Channel, thread string) error {
+	toCustomer := func(ch sla.Channel, thread string) error {
 		out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, thread, s.inLangs(ch, customerText)))
 		if ev.Kind != sla.EventReport {
 			return nil
@@ -449,7 +449,7 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 			if done[key] {
 				continue
 			}
-			if ch, ok := s.Dir.Channel(t.Platform, t.ChatID); ok && ch.Kind == storage.ChannelCustomer && ch.CustomerID == inc.CustomerID {
+			if ch, ok := s.Dir.Channel(t.Platform, t.ChatID); ok && ch.Kind == sla.ChannelCustomer && ch.CustomerID == inc.CustomerID {
 				if err := toCustomer(ch, t.ThreadID); err != nil {
 					return nil, err
 				}
@@ -457,7 +457,7 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 			}
 		}
 		if !sent {
-			for _, ch := range s.Dir.Channels(storage.ChannelCustomer, inc.CustomerID) {
+			for _, ch := range s.Dir.Channels(sla.ChannelCustomer, inc.CustomerID) {
 				if err := toCustomer(ch, ""); err != nil {
 					return nil, err
 				}
@@ -465,7 +465,7 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 		}
 	}
 	if engineersKey != "" {
-		for _, ch := range s.Dir.Channels(storage.ChannelEngineering, "") {
+		for _, ch := range s.Dir.Channels(sla.ChannelEngineering, "") {
 			out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", s.inLangs(ch, func(l sla.Lang) string { return render(engineersKey, l) })))
 		}
 	}

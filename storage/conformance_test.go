@@ -14,8 +14,8 @@ import (
 
 var t0 = time.Date(2026, 11, 25, 9, 0, 0, 123456789, time.FixedZone("CST", 8*3600))
 
-func directory() storage.Directory {
-	return storage.Directory{
+func directory() sla.Roster {
+	return sla.Roster{
 		Customers: []sla.Customer{
 			{ID: "acme", Name: "Acme", Lang: sla.LangZH, Contract: sla.Contract{AcceptedOn: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}},
 			{ID: "globex", Name: "Globex", Lang: sla.LangEN},
@@ -24,10 +24,10 @@ func directory() storage.Directory {
 			{ID: "li", Name: "李雷", Role: sla.RoleCustomer, Lang: sla.LangZH, CustomerID: "acme"},
 			{ID: "wang", Name: "王工", Role: sla.RoleEngineer, Lang: sla.LangZH},
 		},
-		Identities: []storage.Identity{{Platform: "slack", UserID: "U1", PersonID: "li"}, {Platform: "console", UserID: "wang", PersonID: "wang"}},
-		Channels: []storage.Channel{
-			{Platform: "slack", ChatID: "C1", Kind: storage.ChannelCustomer, CustomerID: "acme", Lang: sla.LangZH},
-			{Platform: "slack", ChatID: "C2", Kind: storage.ChannelEngineering, Lang: sla.LangZH},
+		Identities: []sla.Identity{{Platform: "slack", UserID: "U1", PersonID: "li"}, {Platform: "console", UserID: "wang", PersonID: "wang"}},
+		Channels: []sla.Channel{
+			{Platform: "slack", ChatID: "C1", Kind: sla.ChannelCustomer, CustomerID: "acme", Lang: sla.LangZH},
+			{Platform: "slack", ChatID: "C2", Kind: sla.ChannelEngineering, Lang: sla.LangZH},
 		},
 	}
 }
@@ -135,12 +135,12 @@ func TestDirectoryRoundTrip(t *testing.T) {
 func TestSchemaInvariants(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		ctx := context.Background()
-		bad := []storage.Directory{
+		bad := []sla.Roster{
 			{People: []sla.Person{{ID: "x", Name: "x", Role: "root", Lang: sla.LangZH}}},
 			{People: []sla.Person{{ID: "x", Name: "x", Role: sla.RoleCustomer, Lang: sla.LangZH}}},
 			{People: []sla.Person{{ID: "x", Name: "x", Role: sla.RoleCustomer, Lang: sla.LangZH, CustomerID: "nobody"}}},
-			{Channels: []storage.Channel{{Platform: "irc", ChatID: "x", Kind: storage.ChannelEngineering, Lang: sla.LangZH}}},
-			{Channels: []storage.Channel{{Platform: "slack", ChatID: "x", Kind: storage.ChannelCustomer, Lang: sla.LangZH}}},
+			{Channels: []sla.Channel{{Platform: "irc", ChatID: "x", Kind: sla.ChannelEngineering, Lang: sla.LangZH}}},
+			{Channels: []sla.Channel{{Platform: "slack", ChatID: "x", Kind: sla.ChannelCustomer, Lang: sla.LangZH}}},
 			{Customers: []sla.Customer{{ID: "x", Name: "x", Lang: "fr"}}},
 		}
 		for i, d := range bad {

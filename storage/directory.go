@@ -9,40 +9,6 @@ import (
 	"github.com/slakeeper/slakeeper/sla"
 )
 
-// ChannelKind says whom a chat channel serves.
-type ChannelKind string
-
-// Channel kinds.
-const (
-	ChannelCustomer    ChannelKind = "customer"
-	ChannelEngineering ChannelKind = "engineering"
-	ChannelManagers    ChannelKind = "managers"
-)
-
-// Channel maps a platform's chat to a customer or a role.
-type Channel struct {
-	Platform   string
-	ChatID     string
-	Kind       ChannelKind
-	CustomerID string // for customer channels
-	Lang       sla.Lang
-}
-
-// Identity maps a platform user to a person.
-type Identity struct {
-	Platform string
-	UserID   string
-	PersonID string
-}
-
-// Directory is everything the configuration says about who is who.
-type Directory struct {
-	Customers  []sla.Customer
-	People     []sla.Person
-	Identities []Identity
-	Channels   []Channel
-}
-
 type policyJSON struct {
 	AckWithin            string `json:"ack_within,omitempty"`
 	CoreOnsiteWithin     string `json:"core_onsite_within,omitempty"`
@@ -60,7 +26,7 @@ func durStr(d interface{ String() string }, zero bool) string {
 // SyncDirectory makes the database's directory match d in one transaction:
 // customers and people are inserted or updated (never deleted: incidents
 // refer to them); identities and channels are replaced.
-func (s *Store) SyncDirectory(ctx context.Context, d Directory) error {
+func (s *Store) SyncDirectory(ctx context.Context, d sla.Roster) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		q := tx.tx
 		for _, c := range d.Customers {
@@ -109,8 +75,8 @@ func (s *Store) SyncDirectory(ctx context.Context, d Directory) error {
 }
 
 // LoadDirectory reads the directory back (for check-config and tests).
-func (s *Store) LoadDirectory(ctx context.Context) (Directory, error) {
-	var d Directory
+func (s *Store) LoadDirectory(ctx context.Context) (sla.Roster, error) {
+	var d sla.Roster
 	var cs []struct {
 		ID, Name, Lang, Policy string
 		AcceptedOn             sql.NullTime `db:"accepted_on"`
@@ -149,7 +115,7 @@ func (s *Store) LoadDirectory(ctx context.Context) (Directory, error) {
 		return d, fmt.Errorf("load channels: %w", err)
 	}
 	for _, c := range chs {
-		ch := Channel{Platform: c.Platform, ChatID: c.ChatID, Kind: ChannelKind(c.Kind), Lang: sla.Lang(c.Lang)}
+		ch := sla.Channel{Platform: c.Platform, ChatID: c.ChatID, Kind: sla.ChannelKind(c.Kind), Lang: sla.Lang(c.Lang)}
 		if c.CustomerID != nil {
 			ch.CustomerID = *c.CustomerID
 		}

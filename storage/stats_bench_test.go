@@ -19,7 +19,7 @@ import (
 func SeedQuarter(tb testing.TB, s *storage.Store, n int) {
 	tb.Helper()
 	ctx := context.Background()
-	var d storage.Directory
+	var d sla.Roster
 	for i := range 20 {
 		d.Customers = append(d.Customers, sla.Customer{ID: fmt.Sprintf("c%02d", i), Name: fmt.Sprintf("Customer %d", i), Lang: sla.LangZH})
 	}

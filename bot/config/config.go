@@ -17,7 +17,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/slakeeper/slakeeper/sla"
-	"github.com/slakeeper/slakeeper/storage"
 )
 
 // Config is the whole configuration file.
@@ -36,11 +35,11 @@ type Config struct {
 	Channels       []Channel  `yaml:"channels"`
 
 	// Derived by Load.
-	Location   *time.Location    `yaml:"-"`
-	Lang       sla.Lang          `yaml:"-"`
-	BasePolicy sla.Policy        `yaml:"-"`
-	Rotation   sla.Rotation      `yaml:"-"`
-	Directory  storage.Directory `yaml:"-"`
+	Location   *time.Location `yaml:"-"`
+	Lang       sla.Lang       `yaml:"-"`
+	BasePolicy sla.Policy     `yaml:"-"`
+	Rotation   sla.Rotation   `yaml:"-"`
+	Directory  sla.Roster     `yaml:"-"`
 	// Schedule is the calendar and Critical the configured critical
 	// business periods.
 	Schedule sla.Calendar         `yaml:"-"`
@@ -418,7 +417,7 @@ func (v *validator) validate(c *Config) {
 		}
 		c.Directory.People = append(c.Directory.People, sla.Person{ID: pe.ID, Name: name, Role: role,
 			Lang: v.lang(p+".language", pe.Language, lang), CustomerID: cust})
-		for _, id := range []storage.Identity{{Platform: "slack", UserID: pe.Slack}, {Platform: "telegram", UserID: pe.Telegram}, {Platform: "console", UserID: pe.ID}} {
+		for _, id := range []sla.Identity{{Platform: "slack", UserID: pe.Slack}, {Platform: "telegram", UserID: pe.Telegram}, {Platform: "console", UserID: pe.ID}} {
 			if id.UserID == "" {
 				continue
 			}
@@ -487,10 +486,10 @@ func (v *validator) validate(c *Config) {
 			v.errf(p+".id", "channel %s is defined twice", key)
 		}
 		chans[key] = true
-		kind := storage.ChannelKind(ch.Kind)
+		kind := sla.ChannelKind(ch.Kind)
 		lang := c.Lang
 		switch kind {
-		case storage.ChannelCustomer:
+		case sla.ChannelCustomer:
 			if !customers[ch.Customer] {
 				v.errf(p+".customer", "a customer channel must name a defined customer (got %q)", ch.Customer)
 			}
@@ -499,7 +498,7 @@ func (v *validator) validate(c *Config) {
 					lang = cu.Lang
 				}
 			}
-		case storage.ChannelEngineering, storage.ChannelManagers:
+		case sla.ChannelEngineering, sla.ChannelManagers:
 			if ch.Customer != "" {
 				v.errf(p+".customer", "only customer channels belong to a customer")
 			}
@@ -507,14 +506,14 @@ func (v *validator) validate(c *Config) {
 			v.errf(p+".kind", "%q is not a channel kind: use customer, engineering or managers", ch.Kind)
 		}
 		var cust string
-		if kind == storage.ChannelCustomer {
+		if kind == sla.ChannelCustomer {
 			cust = ch.Customer
 		}
 		chLang := sla.LangBoth // a channel may speak both
 		if strings.ToLower(ch.Language) != string(sla.LangBoth) {
 			chLang = v.lang(p+".language", ch.Language, lang)
 		}
-		c.Directory.Channels = append(c.Directory.Channels, storage.Channel{Platform: ch.Platform, ChatID: ch.ID, Kind: kind,
+		c.Directory.Channels = append(c.Directory.Channels, sla.Channel{Platform: ch.Platform, ChatID: ch.ID, Kind: kind,
 			CustomerID: cust, Lang: chLang})
 	}
 }

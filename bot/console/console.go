@@ -16,7 +16,6 @@ import (
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
-	"github.com/slakeeper/slakeeper/storage"
 )
 
 // Console runs the terminal session. It is also the bot.Sender for the
@@ -147,9 +146,9 @@ func (c *Console) threadLabel() string {
 func (c *Console) switchTo(p sla.Person) {
 	c.as, c.thread = p, ""
 	dir := c.Router.Svc.Dir
-	kind, cust := storage.ChannelEngineering, ""
+	kind, cust := sla.ChannelEngineering, ""
 	if p.Role == sla.RoleCustomer {
-		kind, cust = storage.ChannelCustomer, p.CustomerID
+		kind, cust = sla.ChannelCustomer, p.CustomerID
 	}
 	for _, ch := range dir.Channels(kind, cust) {
 		if ch.Platform == bot.PlatformConsole {
@@ -185,7 +184,7 @@ func (c *Console) line(ctx context.Context, line string) bool {
 		}
 		return false
 	case "/where":
-		for _, k := range []storage.ChannelKind{storage.ChannelCustomer, storage.ChannelEngineering, storage.ChannelManagers} {
+		for _, k := range []sla.ChannelKind{sla.ChannelCustomer, sla.ChannelEngineering, sla.ChannelManagers} {
 			for _, ch := range dir.Channels(k, "") {
 				if ch.Platform == bot.PlatformConsole {
 					fmt.Fprintf(c.Out, "  #%-8s %s %s\n", ch.ChatID, ch.Kind, ch.CustomerID)

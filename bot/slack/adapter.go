@@ -23,6 +23,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/sla"
 )
 
 // Handler is what the adapter needs of the runtime: the router.
@@ -48,7 +49,7 @@ type Adapter struct {
 	cfg     Config
 	api     *slackgo.Client
 	handler Handler
-	dir     *bot.Directory
+	dir     *sla.Directory
 	clock   bot.Clock
 	log     *slog.Logger
 	http    *http.Client
@@ -63,7 +64,7 @@ type Adapter struct {
 
 // New connects to the Web API (auth.test) and returns the adapter. The
 // token never appears in an error or a log line.
-func New(ctx context.Context, cfg Config, h Handler, dir *bot.Directory, clock bot.Clock, log *slog.Logger) (*Adapter, error) {
+func New(ctx context.Context, cfg Config, h Handler, dir *sla.Directory, clock bot.Clock, log *slog.Logger) (*Adapter, error) {
 	if cfg.ReplyWithin == 0 {
 		cfg.ReplyWithin = 2500 * time.Millisecond
 	}

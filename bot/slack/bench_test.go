@@ -17,6 +17,7 @@ import (
 	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
+	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
 )
@@ -42,7 +43,7 @@ func BenchmarkIntake(b *testing.B) {
 	b.Cleanup(fake.Close)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	cfg := bottest.Configure(b, s, cfgYAML)
-	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
+	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 	svc := &bot.Service{Store: s, Dir: dir}
 	clock := bot.SystemClock{}
 	ad, err := slack.New(context.Background(), slack.Config{BotToken: botToken, SigningSecret: secret, APIURL: fake.APIURL()},
@@ -177,7 +178,7 @@ func BenchmarkDispatcher(b *testing.B) {
 		fake := fakeslack.New(botToken, "", channels...)
 		fake.ChannelLimit(time.Second, dispatchBurst)
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-		dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy})
+		dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy})
 		clock := bot.SystemClock{}
 		ad, err := slack.New(context.Background(), slack.Config{BotToken: botToken, SigningSecret: secret, APIURL: fake.APIURL()},
 			&bot.Router{Svc: &bot.Service{Store: s, Dir: dir}, Clock: clock, Log: log}, dir, clock, log)

@@ -79,7 +79,7 @@ func newEnvWith(t testing.TB, appTok, config string, channels ...string) *env {
 	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := bot.NewManualClock(t0)
-	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
+	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 	svc := &bot.Service{Store: s, Dir: dir}
 	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
 	ad, err := slack.New(context.Background(), slack.Config{BotToken: botToken, AppToken: appTok, SigningSecret: secret, APIURL: fake.APIURL()},

@@ -50,14 +50,14 @@ type Adapter struct {
 	cfg      Config
 	api      *tg.Bot
 	handler  Handler
-	dir      *bot.Directory
+	dir      *sla.Directory
 	log      *slog.Logger
 	http     *http.Client
 	username string // the bot's @username, for /ack@username in groups
 }
 
 // New connects (getMe) and returns the adapter.
-func New(ctx context.Context, cfg Config, h Handler, dir *bot.Directory, log *slog.Logger) (*Adapter, error) {
+func New(ctx context.Context, cfg Config, h Handler, dir *sla.Directory, log *slog.Logger) (*Adapter, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = "https://api.telegram.org"
 	}

@@ -55,7 +55,7 @@ type env struct {
 	engine *bot.Engine
 	disp   *bot.Dispatcher
 	router *bot.Router
-	dir    *bot.Directory
+	dir    *sla.Directory
 	ad     *telegram.Adapter
 	logs   *bottest.Logs
 	log    *slog.Logger
@@ -70,7 +70,7 @@ func newEnv(t testing.TB, secret string) *env {
 	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := bot.NewManualClock(t0)
-	dir := bot.NewDirectory(cfg.Directory, bot.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
+	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 	svc := &bot.Service{Store: s, Dir: dir}
 	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
 	ad, err := telegram.New(context.Background(), telegram.Config{Token: token, APIURL: fake.URL, WebhookSecret: secret, PollTimeout: time.Second},

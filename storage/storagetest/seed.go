@@ -35,7 +35,7 @@ const TimersPerIncident = 9
 func SeedOpen(tb testing.TB, s *storage.Store, o Open) map[int64]time.Time {
 	tb.Helper()
 	ctx := context.Background()
-	var d storage.Directory
+	var d sla.Roster
 	for i := range 20 {
 		d.Customers = append(d.Customers, sla.Customer{ID: fmt.Sprintf("c%02d", i), Name: fmt.Sprintf("Customer %d", i), Lang: sla.LangZH})
 	}
