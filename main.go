@@ -33,6 +33,7 @@ import (
 	_ "time/tzdata" // zones work in a scratch container too
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/console"
 	"github.com/slakeeper/slakeeper/bot/metrics"
@@ -154,7 +155,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	defer store.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	clock := bot.NewManualClock(bot.SystemClock{}.Now())
+	clock := chat.NewManualClock(chat.SystemClock{}.Now())
 	classifier := bot.NewClassifier(store, log)
 	if err := classifier.Retrain(ctx); err != nil {
 		return err
@@ -163,7 +164,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Engine: bot.NewEngine(svc, clock, log),
 		Announcer: &bot.Announcer{Svc: svc, Clock: clock, Log: log},
 		Clock:     clock, Out: stdout, Echo: *echo}
-	con.Dispatcher = bot.NewDispatcher(store, map[string]bot.Sender{bot.PlatformConsole: con}, clock, log)
+	con.Dispatcher = bot.NewDispatcher(store, map[string]chat.Sender{chat.PlatformConsole: con}, clock, log)
 	fmt.Fprintf(stdout, "database: %s (%s)\n", storage.RedactDSN(databaseURL(getenv)), store.Dialect())
 	return con.Run(ctx, stdin)
 }
@@ -193,7 +194,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	}
 	defer store.Close()
 
-	clock := bot.SystemClock{}
+	clock := chat.SystemClock{}
 	dir := newDirectory(cfg)
 	// The classifier learns from the shipped corpus and this deployment's
 	// corrections before the first message is read (about two seconds).
@@ -204,7 +205,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	svc := &bot.Service{Store: store, Dir: dir, Classifier: classifier}
 	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
 	engine := bot.NewEngine(svc, clock, log)
-	senders := map[string]bot.Sender{}
+	senders := map[string]chat.Sender{}
 	disp := bot.NewDispatcher(store, senders, clock, log)
 	svc.Kick = func() { disp.Kick(); engine.Wake() }
 	engine.Kick = disp.Kick
@@ -240,7 +241,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 		if err != nil {
 			return err
 		}
-		senders[bot.PlatformSlack] = ad
+		senders[chat.PlatformSlack] = ad
 		closers = append(closers, ad.Close)
 		if getenv("SLACK_APP_TOKEN") != "" {
 			inputs.Add(1)
@@ -263,7 +264,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 		if err != nil {
 			return err
 		}
-		senders[bot.PlatformTelegram] = ad
+		senders[chat.PlatformTelegram] = ad
 		if err := ad.SetCommands(ctx); err != nil {
 			log.Warn("telegram: command menu not set", "err", err)
 		}

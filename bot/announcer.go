@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
@@ -29,7 +30,7 @@ type Announcer struct {
 	Svc *Service
 	// Calendar, if set, replaces the directory's calendar.
 	Calendar sla.Calendar
-	Clock    Clock
+	Clock    chat.Clock
 	Log      *slog.Logger
 	// Lookback is how far back a tick looks for missed posts; default 31 days.
 	Lookback time.Duration
@@ -227,7 +228,7 @@ func (a *Announcer) digest(ctx context.Context, p sla.Post, now time.Time) ([]st
 	})
 	type rendered struct {
 		text  string
-		files []commands.File
+		files []chat.File
 	}
 	render := func(f i18n.Format) (rendered, error) {
 		switch p.Digest {
@@ -249,7 +250,7 @@ func (a *Announcer) digest(ctx context.Context, p sla.Post, now time.Time) ([]st
 			langs = sla.LangBoth.Langs()
 		}
 		var texts []string
-		var files []commands.File
+		var files []chat.File
 		for _, l := range langs {
 			r, ok := done[l]
 			if !ok {

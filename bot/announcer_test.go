@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
@@ -57,11 +58,11 @@ func TestContractYear(t *testing.T) {
 					t.Fatalf("the restart posted %d again on %s", n, day.Format("2006-01-02"))
 				}
 			}
-			var posted []bot.Outbound
+			var posted []chat.Outbound
 			for _, m := range h.posted() {
 				posted = append(posted, m)
 				first, _, _ := strings.Cut(m.Text, "\n")
-				if m.ChatID == "CMGR" && (strings.HasPrefix(first, "🗞") || strings.HasPrefix(first, "📊") || m.Kind == bot.KindFile) {
+				if m.ChatID == "CMGR" && (strings.HasPrefix(first, "🗞") || strings.HasPrefix(first, "📊") || m.Kind == chat.KindFile) {
 					continue // the digests
 				}
 				got = append(got, fmt.Sprintf("%s %s %s", h.clock.Now().In(sh).Format("2006-01-02"), m.ChatID, first))
@@ -164,7 +165,7 @@ func TestInspectionChecklist(t *testing.T) {
 	if _, err := a.Tick(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var out []bot.Outbound
+	var out []chat.Outbound
 	for _, m := range h.posted() {
 		if m.ChatID == "CACME" {
 			out = append(out, m)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
 )
@@ -35,11 +36,11 @@ type arrivals struct {
 	first map[int64]time.Time
 }
 
-func (a *arrivals) Send(_ context.Context, m bot.Outbound) (string, error) {
+func (a *arrivals) Send(_ context.Context, m chat.Outbound) (string, error) {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, seen := a.first[m.IncidentID]; !seen && m.Kind == bot.KindAlert {
+	if _, seen := a.first[m.IncidentID]; !seen && m.Kind == chat.KindAlert {
 		a.first[m.IncidentID] = now
 	}
 	return "", nil
@@ -81,10 +82,10 @@ func BenchmarkReminderLateness(b *testing.B) {
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 		svc := &bot.Service{Store: s, Dir: sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang,
 			BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})}
-		clock := bot.SystemClock{}
+		clock := chat.SystemClock{}
 		got := &arrivals{first: map[int64]time.Time{}}
 		engine := bot.NewEngine(svc, clock, log)
-		disp := bot.NewDispatcher(s, map[string]bot.Sender{bot.PlatformConsole: got}, clock, log)
+		disp := bot.NewDispatcher(s, map[string]chat.Sender{chat.PlatformConsole: got}, clock, log)
 		engine.Kick = disp.Kick
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup

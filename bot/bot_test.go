@@ -13,6 +13,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
@@ -48,11 +49,11 @@ var t0 = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 // to fail.
 type recorder struct {
 	mu    sync.Mutex
-	sent  []bot.Outbound
+	sent  []chat.Outbound
 	fails []error // returned by the next sends, in order
 }
 
-func (r *recorder) Send(_ context.Context, m bot.Outbound) (string, error) {
+func (r *recorder) Send(_ context.Context, m chat.Outbound) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.fails) > 0 {
@@ -64,7 +65,7 @@ func (r *recorder) Send(_ context.Context, m bot.Outbound) (string, error) {
 	return "ts-" + m.ChatID, nil
 }
 
-func (r *recorder) take() []bot.Outbound {
+func (r *recorder) take() []chat.Outbound {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.sent
@@ -75,7 +76,7 @@ func (r *recorder) take() []bot.Outbound {
 type harness struct {
 	t      *testing.T
 	store  *storage.Store
-	clock  *bot.ManualClock
+	clock  *chat.ManualClock
 	router *bot.Router
 	engine *bot.Engine
 	disp   *bot.Dispatcher
@@ -93,23 +94,23 @@ func newHarnessWith(t *testing.T, s *storage.Store, config string) *harness {
 	t.Helper()
 	cfg := bottest.Configure(t, s, config)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clock := bot.NewManualClock(t0)
+	clock := chat.NewManualClock(t0)
 	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 	svc := &bot.Service{Store: s, Dir: dir, Metrics: bot.NewMetrics(metrics.New(), s)}
 	rec := &recorder{}
 	return &harness{t: t, store: s, clock: clock, slack: rec,
 		router: &bot.Router{Svc: svc, Clock: clock, Log: log},
 		engine: bot.NewEngine(svc, clock, log),
-		disp:   bot.NewDispatcher(s, map[string]bot.Sender{bot.PlatformSlack: rec}, clock, log)}
+		disp:   bot.NewDispatcher(s, map[string]chat.Sender{chat.PlatformSlack: rec}, clock, log)}
 }
 
 // say posts a message as a Slack user in a channel (thread "" for top
 // level) and returns the bot's direct replies.
-func (h *harness) say(user, chat, thread, text string) []bot.Outbound {
+func (h *harness) say(user, chatID, thread, text string) []chat.Outbound {
 	h.t.Helper()
 	h.seq++
 	id := "17000000" + strings.Repeat("0", 2) + "." + string(rune('a'+h.seq%26)) + strings.Repeat("1", h.seq/26+1)
-	replies, err := h.router.Handle(context.Background(), bot.Inbound{Platform: bot.PlatformSlack, ChatID: chat, ThreadID: thread,
+	replies, err := h.router.Handle(context.Background(), chat.Inbound{Platform: chat.PlatformSlack, ChatID: chatID, ThreadID: thread,
 		MessageID: id, UserID: user, UserName: user, Text: text, EventID: "Ev" + id})
 	if err != nil {
 		h.t.Fatalf("%s says %q: %v", user, text, err)
@@ -129,7 +130,7 @@ func (h *harness) reply(user, chat, thread, text string) string {
 
 // posted fires the timers due now, delivers the outbox and returns what
 // reached Slack.
-func (h *harness) posted() []bot.Outbound {
+func (h *harness) posted() []chat.Outbound {
 	h.t.Helper()
 	bottest.Deliver(h.t, h.engine, h.disp)
 	return h.slack.take()
@@ -294,7 +295,7 @@ func TestNoOneSeesAnotherCustomersIncident(t *testing.T) {
 func TestRetriedEventDoesNotDuplicate(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		h := newHarness(t, s)
-		in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: "CACME", MessageID: "1700.1", UserID: "UCLI", Text: "集群宕机了", EventID: "Ev1"}
+		in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: "CACME", MessageID: "1700.1", UserID: "UCLI", Text: "集群宕机了", EventID: "Ev1"}
 		for range 3 {
 			if _, err := h.router.Handle(context.Background(), in); err != nil {
 				t.Fatal(err)
@@ -332,7 +333,7 @@ func TestStaffReportsForACustomer(t *testing.T) {
 func TestDispatcherRetries(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		h := newHarness(t, s)
-		h.slack.fails = []error{errors.New("connection reset"), &bot.RetryAfter{After: 30 * time.Second, Err: errors.New("429")}}
+		h.slack.fails = []error{errors.New("connection reset"), &chat.RetryAfter{After: 30 * time.Second, Err: errors.New("429")}}
 		h.say("UCLI", "CACME", "", "集群宕机了")
 		if got := h.posted(); len(got) != 0 {
 			t.Fatalf("sent despite failures: %d", len(got))
@@ -359,7 +360,7 @@ func TestDispatcherRetries(t *testing.T) {
 			}
 		}
 		// A permanent failure is recorded and not retried.
-		h.slack.fails = []error{&bot.PermanentError{Err: errors.New("channel_not_found")}}
+		h.slack.fails = []error{&chat.PermanentError{Err: errors.New("channel_not_found")}}
 		h.reply("UENGWANG", "CENG", "", "/ack 1")
 		h.clock.Advance(time.Hour)
 		h.posted()
@@ -392,7 +393,7 @@ func TestDispatcherKeepsChannelRateLimit(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		h := newHarness(t, s)
 		lim := &limited{}
-		h.disp.Senders[bot.PlatformSlack] = lim
+		h.disp.Senders[chat.PlatformSlack] = lim
 		ctx := context.Background()
 		s.InTx(ctx, func(tx *storage.Tx) error {
 			for i := range 5 {
@@ -400,7 +401,7 @@ func TestDispatcherKeepsChannelRateLimit(t *testing.T) {
 			}
 			return tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "slack", ChatID: "CACME", Kind: "k", Body: "other channel"})
 		})
-		drain := func() []bot.Outbound {
+		drain := func() []chat.Outbound {
 			for {
 				if n, _ := h.disp.RunOnce(ctx); n == 0 {
 					return lim.take()

@@ -8,15 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
 	"github.com/slakeeper/slakeeper/storage"
 )
-
-// KindFile is an outgoing attachment (a chart, a CSV); its payload is a
-// commands.File as JSON.
-const KindFile = "file"
 
 // Calendar is when the contract's scheduled services happen.
 func (s *Service) Calendar() sla.Calendar { return s.Dir.Calendar }
@@ -70,7 +67,7 @@ func (s *Service) FileOccasionReport(ctx context.Context, customerID string, kin
 			}
 			msgs = append(msgs, storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: "report", Body: s.inLangs(ch, text)})
 			// The customer's copy to file, as a document.
-			var files []commands.File
+			var files []chat.File
 			for _, l := range s.langsOf(ch) {
 				f, err := s.document(l, i18n.T(l, "report.occasion_file", map[string]any{"customer": cu.Name,
 					"occasion": i18n.T(l, "occasion."+string(kind), nil), "period": last.Period}), strings.Split(text(l), "\n"), now)
@@ -260,7 +257,7 @@ func (s *Service) DailyDigest(ctx context.Context, customerID string, now time.T
 }
 
 // SendFiles queues files to where a command was given.
-func (s *Service) SendFiles(ctx context.Context, place commands.Place, now time.Time, files ...commands.File) error {
+func (s *Service) SendFiles(ctx context.Context, place commands.Place, now time.Time, files ...chat.File) error {
 	if place.Platform == "" || len(files) == 0 {
 		return nil
 	}
@@ -275,14 +272,14 @@ func (s *Service) SendFiles(ctx context.Context, place commands.Place, now time.
 	return err
 }
 
-func fileMessages(platform, chat, thread, topic string, files []commands.File) ([]storage.Outgoing, error) {
+func fileMessages(platform, chatID, thread, topic string, files []chat.File) ([]storage.Outgoing, error) {
 	var out []storage.Outgoing
 	for _, f := range files {
 		b, err := json.Marshal(f)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, storage.Outgoing{Platform: platform, ChatID: chat, ThreadID: thread, Kind: KindFile, Topic: topic,
+		out = append(out, storage.Outgoing{Platform: platform, ChatID: chatID, ThreadID: thread, Kind: chat.KindFile, Topic: topic,
 			Body: f.Name, Payload: string(b)})
 	}
 	return out, nil

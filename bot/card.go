@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
@@ -14,7 +15,7 @@ import (
 
 // Card renders an incident's card for a reader at now, with the buttons
 // that make sense in its state.
-func (s *Service) Card(inc sla.Incident, lang sla.Lang, now time.Time) Card {
+func (s *Service) Card(inc sla.Incident, lang sla.Lang, now time.Time) chat.Card {
 	f := s.Format(lang)
 	cust, _ := s.Dir.Customer(inc.CustomerID)
 	assignee := i18n.T(lang, "nobody", nil)
@@ -33,34 +34,34 @@ func (s *Service) Card(inc sla.Incident, lang sla.Lang, now time.Time) Card {
 	if inc.Status == sla.StatusTriage {
 		severity = i18n.T(lang, "card.guess", map[string]any{"severity": severity})
 	}
-	c := Card{
+	c := chat.Card{
 		IncidentID: inc.ID,
 		Title: i18n.T(lang, "card.title", map[string]any{"id": inc.ID, "customer": cust.Name,
 			"severity": severity, "status": status}),
 		Text: inc.Title,
-		Fields: []CardField{
+		Fields: []chat.CardField{
 			{Label: i18n.T(lang, "card.assignee", nil), Value: assignee},
 			{Label: i18n.T(lang, "card.reporter", nil), Value: inc.ReporterName + " · " + f.Time(inc.ReportedAt)},
 			{Label: i18n.T(lang, "card.deadlines", nil), Value: strings.Join(clocks, "\n")},
 		},
 	}
 	if inc.Reason != "" {
-		c.Fields = append(c.Fields, CardField{Label: i18n.T(lang, "card.reason", nil), Value: inc.Reason})
+		c.Fields = append(c.Fields, chat.CardField{Label: i18n.T(lang, "card.reason", nil), Value: inc.Reason})
 	}
 	if inc.RelatedTo != 0 {
-		c.Fields = append(c.Fields, CardField{Label: i18n.T(lang, "card.related", nil), Value: "#" + strconv.FormatInt(inc.RelatedTo, 10)})
+		c.Fields = append(c.Fields, chat.CardField{Label: i18n.T(lang, "card.related", nil), Value: "#" + strconv.FormatInt(inc.RelatedTo, 10)})
 	}
-	button := func(id, style string) CardAction {
-		return CardAction{ID: id, Label: i18n.T(lang, "btn."+id, nil), Style: style}
+	button := func(id, style string) chat.CardAction {
+		return chat.CardAction{ID: id, Label: i18n.T(lang, "btn."+id, nil), Style: style}
 	}
 	if inc.Status == sla.StatusTriage {
 		// Is it a fault? The engineers decide; the reply clock runs.
 		c.Text = i18n.T(lang, "card.triage_question", nil) + "\n" + inc.Title
-		nf := button(ActionTriageNotFault, "danger")
-		nf.Confirm = &CardConfirm{Title: i18n.T(lang, "confirm.notfault.title", nil),
+		nf := button(chat.ActionTriageNotFault, "danger")
+		nf.Confirm = &chat.CardConfirm{Title: i18n.T(lang, "confirm.notfault.title", nil),
 			Text: i18n.T(lang, "confirm.notfault.text", map[string]any{"id": inc.ID}),
 			Yes:  i18n.T(lang, "confirm.yes", nil), No: i18n.T(lang, "confirm.no", nil)}
-		c.Actions = append(c.Actions, button(ActionTriageCore, "primary"), button(ActionTriageNoncore, ""), nf, button("take", ""))
+		c.Actions = append(c.Actions, button(chat.ActionTriageCore, "primary"), button(chat.ActionTriageNoncore, ""), nf, button("take", ""))
 		return c
 	}
 	if inc.Status == sla.StatusOpen {
@@ -74,26 +75,12 @@ func (s *Service) Card(inc sla.Incident, lang sla.Lang, now time.Time) Card {
 	}
 	if inc.Status.Active() {
 		r := button("restore", "danger")
-		r.Confirm = &CardConfirm{Title: i18n.T(lang, "confirm.restore.title", nil),
+		r.Confirm = &chat.CardConfirm{Title: i18n.T(lang, "confirm.restore.title", nil),
 			Text: i18n.T(lang, "confirm.restore.text", map[string]any{"id": inc.ID}),
 			Yes:  i18n.T(lang, "confirm.yes", nil), No: i18n.T(lang, "confirm.no", nil)}
 		c.Actions = append(c.Actions, r)
 	}
 	return c
-}
-
-// Plain is the card's plain form, for notifications and adapters without
-// rich messages.
-func (c Card) Plain() string {
-	lines := []string{c.Title, c.Text}
-	for _, f := range c.Fields {
-		if strings.Contains(f.Value, "\n") {
-			lines = append(lines, f.Label+":", "• "+strings.ReplaceAll(f.Value, "\n", "\n• "))
-		} else {
-			lines = append(lines, f.Label+": "+f.Value)
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // cardMessages posts (or updates) the incident's card in every engineering
@@ -103,42 +90,9 @@ func (s *Service) cardMessages(inc sla.Incident, now time.Time) []storage.Outgoi
 	for _, ch := range s.Dir.Channels(sla.ChannelEngineering, "") {
 		c := s.Card(inc, s.cardLang(ch, inc.CustomerID), now)
 		payload, _ := json.Marshal(c)
-		m := s.outgoing(inc.ID, KindCard, ch.Platform, ch.ChatID, "", c.Plain())
+		m := s.outgoing(inc.ID, chat.KindCard, ch.Platform, ch.ChatID, "", c.Plain())
 		m.Payload = string(payload)
 		out = append(out, m)
 	}
 	return out
-}
-
-// The triage card's buttons.
-const (
-	ActionTriageCore     = "triage_core"
-	ActionTriageNoncore  = "triage_noncore"
-	ActionTriageNotFault = "triage_notfault"
-)
-
-// ActionSummary is what a Restored button records as what was done; the
-// engineer adds detail with /note or the service report.
-const ActionSummary = "通过卡片按钮标记恢复 / marked restored from the card"
-
-// ActionCommand is the command line a card's button runs on its incident:
-// every adapter maps a press the same way. ok is false for a button
-// slakeeper does not have.
-func ActionCommand(action string, incidentID string) (line string, ok bool) {
-	if _, err := strconv.ParseInt(incidentID, 10, 64); err != nil {
-		return "", false
-	}
-	switch action {
-	case "ack", "take", "onsite":
-		return "/" + action + " " + incidentID, true
-	case "restore":
-		return "/restore " + incidentID + " " + ActionSummary, true
-	case ActionTriageCore:
-		return "/triage " + incidentID + " core", true
-	case ActionTriageNoncore:
-		return "/triage " + incidentID + " noncore", true
-	case ActionTriageNotFault:
-		return "/triage " + incidentID + " notfault", true
-	}
-	return "", false
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/storage"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
 )
@@ -31,8 +32,8 @@ func TestCriticalPeriod(t *testing.T) {
 		expect(t, h.reply("UCLI", "CACME", "", "/critical"), "星辰数据：11-25 10:00 CST — 11-25 20:00 CST，现场：王工（年终结算）")
 		expect(t, h.reply("UCLI", "CACME", "", "/critical acme 2026-12-01 2026-12-02"), "只有组长")
 
-		critical := func() []bot.Outbound {
-			var out []bot.Outbound
+		critical := func() []chat.Outbound {
+			var out []chat.Outbound
 			if _, err := a.Tick(ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -8,13 +8,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slakeeper/slakeeper/commands"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
 // Dispatcher delivers the outbox through the platform senders. It is the one
 // place that retries and keeps rate limits: a sender only says whether a
-// failure is permanent or when to try again, and (ChannelLimiter) how fast
+// failure is permanent or when to try again, and (chat.ChannelLimiter) how fast
 // one channel may be written to.
 //
 // Delivery is at least once: a message is leased while it is being sent and
@@ -22,8 +22,8 @@ import (
 // the lease — at worst one duplicate, never a lost message.
 type Dispatcher struct {
 	Store   *storage.Store
-	Senders map[string]Sender // by platform
-	Clock   Clock
+	Senders map[string]chat.Sender // by platform
+	Clock   chat.Clock
 	Log     *slog.Logger
 	// Metrics, if set, counts deliveries and failures.
 	Metrics *Metrics
@@ -51,8 +51,8 @@ type bucket struct {
 }
 
 // take spends a token for a channel at now, or says when one will be there.
-func (d *Dispatcher) take(platform, chat string, now time.Time) (ok bool, at time.Time) {
-	l, limited := d.Senders[platform].(ChannelLimiter)
+func (d *Dispatcher) take(platform, chatID string, now time.Time) (ok bool, at time.Time) {
+	l, limited := d.Senders[platform].(chat.ChannelLimiter)
 	if !limited {
 		return true, now
 	}
@@ -62,7 +62,7 @@ func (d *Dispatcher) take(platform, chat string, now time.Time) (ok bool, at tim
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	key := platform + "\x00" + chat
+	key := platform + "\x00" + chatID
 	b, found := d.buckets[key]
 	if !found {
 		b = &bucket{tokens: float64(burst), last: now}
@@ -98,7 +98,7 @@ func (d *Dispatcher) hush(platform string, until time.Time) {
 
 // NewDispatcher returns a dispatcher with default settings: a one-minute
 // lease, batches of 50, 12 attempts, a one-second poll.
-func NewDispatcher(store *storage.Store, senders map[string]Sender, clock Clock, log *slog.Logger) *Dispatcher {
+func NewDispatcher(store *storage.Store, senders map[string]chat.Sender, clock chat.Clock, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{Store: store, Senders: senders, Clock: clock, Log: log,
 		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: newWaker(), buckets: map[string]*bucket{},
 		quiet: map[string]time.Time{}}
@@ -158,22 +158,22 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 		d.mark(ctx, log, d.Store.Defer(ctx, m.ID, at))
 		return
 	}
-	out := Outbound{Platform: m.Platform, ChatID: m.ChatID, ThreadID: m.ThreadID, Text: m.Body, Kind: m.Kind, Mentions: m.Mentions}
+	out := chat.Outbound{Platform: m.Platform, ChatID: m.ChatID, ThreadID: m.ThreadID, Text: m.Body, Kind: m.Kind, Mentions: m.Mentions}
 	if m.IncidentID != nil {
 		out.IncidentID = *m.IncidentID
 		card, err := d.Store.CardRef(ctx, out.IncidentID, m.Platform, m.ChatID)
 		if err != nil {
 			log.Error("look up the incident's card", "err", err)
 		}
-		if m.Kind == KindCard {
+		if m.Kind == chat.KindCard {
 			out.EditRef = card
 		} else if out.ThreadID == "" {
 			out.Anchor = card
 		}
 	}
 	switch {
-	case m.Kind == KindFile:
-		var f commands.File
+	case m.Kind == chat.KindFile:
+		var f chat.File
 		if err := json.Unmarshal([]byte(m.Payload), &f); err != nil || f.Name == "" {
 			log.Error("bad file payload; dropped", "err", err)
 			d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, errNoFile.Error()))
@@ -181,7 +181,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 		}
 		out.File = &f
 	case m.Payload != "":
-		var c Card
+		var c chat.Card
 		if err := json.Unmarshal([]byte(m.Payload), &c); err != nil {
 			log.Error("bad card payload; sending text", "err", err)
 		} else {
@@ -199,9 +199,9 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 		}
 		return
 	}
-	var ra *RetryAfter
+	var ra *chat.RetryAfter
 	switch {
-	case IsPermanent(err):
+	case chat.IsPermanent(err):
 		log.Error("send failed for good", "err", err)
 		d.mark(ctx, log, d.Store.MarkFailed(ctx, m.ID, err.Error()))
 	case m.Attempts >= d.MaxAttempts:
@@ -232,14 +232,14 @@ func (d *Dispatcher) countSend(platform string, err error) {
 	if d.Metrics == nil {
 		return
 	}
-	var ra *RetryAfter
+	var ra *chat.RetryAfter
 	switch {
 	case err == nil:
 		d.Metrics.Sends.Inc(platform, "sent")
 		return
 	case errors.As(err, &ra):
 		d.Metrics.SendFailures.Inc(platform, "rate_limited")
-	case IsPermanent(err):
+	case chat.IsPermanent(err):
 		d.Metrics.SendFailures.Inc(platform, "permanent")
 	default:
 		d.Metrics.SendFailures.Inc(platform, "transient")

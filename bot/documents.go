@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/commands/docx"
 	"github.com/slakeeper/slakeeper/sla"
@@ -21,16 +22,16 @@ func (s *Service) langsOf(ch sla.Channel) []sla.Lang {
 
 // document renders lines (the first is the title) as a .docx file named
 // name, for the customer to file.
-func (s *Service) document(lang sla.Lang, name string, lines []string, now time.Time) (commands.File, error) {
+func (s *Service) document(lang sla.Lang, name string, lines []string, now time.Time) (chat.File, error) {
 	d := docx.Document{Author: "slakeeper", Created: now}
 	if len(lines) > 0 {
 		d.Title, d.Paragraphs = lines[0], lines[1:]
 	}
 	b, err := d.Write()
 	if err != nil {
-		return commands.File{}, err
+		return chat.File{}, err
 	}
-	return commands.File{Name: safeFileName(name) + ".docx", Type: docx.Type, Caption: i18n.T(lang, "report.file_caption", nil), Data: b}, nil
+	return chat.File{Name: safeFileName(name) + ".docx", Type: docx.Type, Caption: i18n.T(lang, "report.file_caption", nil), Data: b}, nil
 }
 
 // safeFileName keeps a name to what every platform and file system takes.
@@ -57,8 +58,8 @@ func (s *Service) serviceReport(inc sla.Incident, timeline []sla.Event, lang sla
 
 // reportFiles are the customer's copies of a service report, one per
 // language of the channel.
-func (s *Service) reportFiles(ch sla.Channel, inc sla.Incident, timeline []sla.Event, now time.Time) ([]commands.File, error) {
-	var files []commands.File
+func (s *Service) reportFiles(ch sla.Channel, inc sla.Incident, timeline []sla.Event, now time.Time) ([]chat.File, error) {
+	var files []chat.File
 	for _, l := range s.langsOf(ch) {
 		name := i18n.T(l, "report.file_name", map[string]any{"id": strconv.FormatInt(inc.ID, 10)})
 		f, err := s.document(l, name, strings.Split(s.serviceReport(inc, timeline, l, now), "\n"), now)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
 	"github.com/slakeeper/slakeeper/storage"
@@ -22,7 +23,7 @@ import (
 // the next round, so every timer fires once.
 type Engine struct {
 	Svc   *Service
-	Clock Clock
+	Clock chat.Clock
 	Log   *slog.Logger
 	// Batch is how many incidents one round handles.
 	Batch int
@@ -37,7 +38,7 @@ type Engine struct {
 
 // NewEngine returns an engine with batches of 100 and a 10-second bound on
 // sleep.
-func NewEngine(svc *Service, clock Clock, log *slog.Logger) *Engine {
+func NewEngine(svc *Service, clock chat.Clock, log *slog.Logger) *Engine {
 	return &Engine{Svc: svc, Clock: clock, Log: log, Batch: 100, MaxSleep: 10 * time.Second, wake: newWaker()}
 }
 
@@ -312,7 +313,7 @@ func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Inci
 	}
 	for _, k := range kinds {
 		for _, ch := range dir.Channels(k, "") {
-			m := e.Svc.outgoing(inc.ID, KindAlert, ch.Platform, ch.ChatID, "", e.Svc.inLangs(ch, render))
+			m := e.Svc.outgoing(inc.ID, chat.KindAlert, ch.Platform, ch.ChatID, "", e.Svc.inLangs(ch, render))
 			m.Mentions = order
 			out = append(out, m)
 		}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
 )
 
 // at moves the clock to t0+d and returns what was posted.
-func (h *harness) at(d time.Duration) []bot.Outbound {
+func (h *harness) at(d time.Duration) []chat.Outbound {
 	h.t.Helper()
 	if now := h.clock.Now(); t0.Add(d).Before(now) {
 		h.t.Fatalf("clock cannot go back from %v to %v", now.Sub(t0), d)
@@ -27,7 +28,7 @@ func (h *harness) at(d time.Duration) []bot.Outbound {
 
 // only asserts the posts went to exactly these channels, and returns the
 // first one's text.
-func only(t *testing.T, out []bot.Outbound, chats ...string) bot.Outbound {
+func only(t *testing.T, out []chat.Outbound, chats ...string) chat.Outbound {
 	t.Helper()
 	var got []string
 	for _, m := range out {
@@ -41,12 +42,12 @@ func only(t *testing.T, out []bot.Outbound, chats ...string) bot.Outbound {
 		t.Fatalf("posted to %v, want %v:\n%s", got, chats, strings.Join(texts, "\n"))
 	}
 	if len(out) == 0 {
-		return bot.Outbound{}
+		return chat.Outbound{}
 	}
 	return out[0]
 }
 
-func mentions(t *testing.T, m bot.Outbound, ids ...string) {
+func mentions(t *testing.T, m chat.Outbound, ids ...string) {
 	t.Helper()
 	if strings.Join(m.Mentions, ",") != strings.Join(ids, ",") {
 		t.Fatalf("mentions %v, want %v in %q", m.Mentions, ids, m.Text)
@@ -370,7 +371,7 @@ func TestRunLoops(t *testing.T) {
 	wg.Add(2)
 	go func() { defer wg.Done(); h.engine.Run(ctx) }()
 	go func() { defer wg.Done(); h.disp.Run(ctx) }()
-	var seen []bot.Outbound
+	var seen []chat.Outbound
 	has := func(want string) func() bool {
 		return func() bool {
 			seen = append(seen, h.slack.take()...)

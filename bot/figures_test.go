@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands/docx"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
@@ -202,7 +202,7 @@ func TestCustomersCopyOfTheReport(t *testing.T) {
 		expect(t, h.reply("UENGSAM", "CENG", "", "/report 1"), "sent to the customer, with a Word document")
 		out := h.posted()
 		var text string
-		var file *bot.Outbound
+		var file *chat.Outbound
 		for i, m := range out {
 			if m.ChatID != "CACME" || m.ThreadID != thread {
 				continue
@@ -299,7 +299,7 @@ func TestQuarterlyFilesNameTheCustomers(t *testing.T) {
 		h.say("UCLI", "CACME", "", "集群全部宕机了，所有作业都跑不起来")
 		h.posted()
 		expect(t, h.reply("UMGR", "CMGR", "", "/digest quarter 2026Q4"), "2026Q4 季度服务统计报告")
-		var png, csvFile *bot.Outbound
+		var png, csvFile *chat.Outbound
 		out := h.posted()
 		for i, m := range out {
 			if m.File == nil {

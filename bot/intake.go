@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/classify"
@@ -41,7 +42,7 @@ type intakeResult struct {
 //     anything else is kept as chatter.
 //
 // Every message is stored with what was decided about it.
-func (r *Router) intake(ctx context.Context, in Inbound, now time.Time, person sla.Person, known bool, ch sla.Channel) error {
+func (r *Router) intake(ctx context.Context, in chat.Inbound, now time.Time, person sla.Person, known bool, ch sla.Channel) error {
 	staff := known && person.Role.IsStaff()
 	var verdict classify.Result
 	if !staff {
@@ -111,7 +112,7 @@ func (r *Router) intake(ctx context.Context, in Inbound, now time.Time, person s
 }
 
 // customerMessage decides about a customer's message (see intake).
-func (r *Router) customerMessage(ctx context.Context, tx *storage.Tx, in Inbound, now time.Time, person sla.Person, ch sla.Channel,
+func (r *Router) customerMessage(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
 	thread sla.Incident, verdict classify.Result, res *intakeResult) error {
 	fault := verdict.Verdict != classify.VerdictNotFault
 	attach := func(id int64) error {
@@ -161,7 +162,7 @@ func (r *Router) customerMessage(ctx context.Context, tx *storage.Tx, in Inbound
 
 // open opens an incident for a customer's message: of the severity the
 // classifier found, or in triage when it was not sure.
-func (r *Router) open(ctx context.Context, tx *storage.Tx, in Inbound, now time.Time, person sla.Person, ch sla.Channel,
+func (r *Router) open(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
 	verdict classify.Result, place commands.Place, relatedTo int64, res *intakeResult) error {
 	sev, ok := verdict.Verdict.Severity()
 	if !ok {
@@ -183,7 +184,7 @@ func (r *Router) open(ctx context.Context, tx *storage.Tx, in Inbound, now time.
 // staffMessage records what a staff member wrote in a customer channel: a
 // reply in an incident's conversation, or a message of their own. It never
 // opens an incident.
-func (r *Router) staffMessage(ctx context.Context, tx *storage.Tx, in Inbound, now time.Time, person sla.Person, ch sla.Channel,
+func (r *Router) staffMessage(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
 	thread sla.Incident, res *intakeResult) error {
 	target := thread.ID
 	if target == 0 && in.ThreadID == "" {

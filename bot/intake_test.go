@@ -11,6 +11,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/classify"
 	"github.com/slakeeper/slakeeper/storage"
@@ -55,8 +56,8 @@ func TestTriageDecidedByEngineer(t *testing.T) {
 		expect(t, out[1].Text, "· 待分诊")
 		expect(t, out[1].Text, "分类器无法确定这是否是故障")
 		c := out[1].Card
-		if c == nil || len(c.Actions) != 4 || c.Actions[0].ID != bot.ActionTriageCore || c.Actions[1].ID != bot.ActionTriageNoncore ||
-			c.Actions[2].ID != bot.ActionTriageNotFault || c.Actions[2].Confirm == nil {
+		if c == nil || len(c.Actions) != 4 || c.Actions[0].ID != chat.ActionTriageCore || c.Actions[1].ID != chat.ActionTriageNoncore ||
+			c.Actions[2].ID != chat.ActionTriageNotFault || c.Actions[2].Confirm == nil {
 			t.Fatalf("triage card %+v", c)
 		}
 		mentions(t, out[1], h.onCall())

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
@@ -17,14 +18,14 @@ import (
 // plain text in customer channels goes to intake, the rest is ignored.
 type Router struct {
 	Svc   *Service
-	Clock Clock
+	Clock chat.Clock
 	Log   *slog.Logger
 }
 
 // Handle routes one inbound message and returns the direct replies to show
 // (a command's answer). Messages the change causes go through the outbox.
 // A message whose EventID was seen before is dropped.
-func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
+func (r *Router) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error) {
 	now := r.Clock.Now()
 	ch, chKnown := r.Svc.Dir.Channel(in.Platform, in.ChatID)
 	person, known := r.Svc.Dir.ByIdentity(in.Platform, in.UserID)
@@ -60,9 +61,9 @@ func (r *Router) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	return nil, err
 }
 
-func (r *Router) command(ctx context.Context, in Inbound, now time.Time, person sla.Person, ch sla.Channel, chKnown bool, lang sla.Lang) ([]Outbound, error) {
-	reply := func(text string, refused bool) []Outbound {
-		return []Outbound{{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: "reply", Refused: refused}}
+func (r *Router) command(ctx context.Context, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel, chKnown bool, lang sla.Lang) ([]chat.Outbound, error) {
+	reply := func(text string, refused bool) []chat.Outbound {
+		return []chat.Outbound{{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: "reply", Refused: refused}}
 	}
 	if in.EventID != "" {
 		fresh := false

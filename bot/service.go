@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
@@ -177,7 +178,7 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 		return inc, err
 	}
 	for i := range msgs {
-		if msgs[i].Kind == KindCard && oncall.PersonID != "" {
+		if msgs[i].Kind == chat.KindCard && oncall.PersonID != "" {
 			msgs[i].Mentions = []string{oncall.PersonID} // offered to the on-call engineer
 		}
 	}

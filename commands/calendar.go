@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
 )
@@ -37,15 +38,7 @@ type CalendarService interface {
 	// DailyDigest gathers the daily digest of the 24 hours before now.
 	DailyDigest(ctx context.Context, customerID string, now time.Time) (sla.DailyDigest, error)
 	// SendFiles posts files where a command was given.
-	SendFiles(ctx context.Context, place Place, now time.Time, files ...File) error
-}
-
-// File is an attachment: a chart or a CSV.
-type File struct {
-	Name    string `json:"name"`
-	Type    string `json:"type"` // MIME type
-	Caption string `json:"caption,omitempty"`
-	Data    []byte `json:"data"`
+	SendFiles(ctx context.Context, place Place, now time.Time, files ...chat.File) error
 }
 
 // ReleaseStatus is a release notice and where it went.
@@ -486,7 +479,7 @@ func (h Handler) digest(ctx context.Context, r Request, cmd Command) (string, er
 // QuarterReport renders a quarterly report, of one customer or of all (with
 // a line per customer in the chart and CSV), with its PNG chart and CSV.
 func QuarterReport(ctx context.Context, svc Service, f i18n.Format, period string, from, to, now time.Time, customer string,
-	name Namer) (string, []File, error) {
+	name Namer) (string, []chat.File, error) {
 	all, err := svc.Stats(ctx, customer, from, to, now)
 	if err != nil {
 		return "", nil, err
@@ -510,7 +503,7 @@ func QuarterReport(ctx context.Context, svc Service, f i18n.Format, period strin
 	if customer != "" {
 		base += "-" + customer
 	}
-	files := []File{
+	files := []chat.File{
 		{Name: base + ".png", Type: "image/png", Caption: title, Data: chart.PNG},
 		{Name: base + ".csv", Type: "text/csv", Caption: title, Data: StatsCSV(f.Lang, period, sts, name)},
 	}

@@ -14,18 +14,19 @@ import (
 	"sync"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 )
 
-// Console runs the terminal session. It is also the bot.Sender for the
+// Console runs the terminal session. It is also the chat.Sender for the
 // console platform.
 type Console struct {
 	Router     *bot.Router
 	Engine     *bot.Engine
 	Announcer  *bot.Announcer
 	Dispatcher *bot.Dispatcher
-	Clock      *bot.ManualClock
+	Clock      *chat.ManualClock
 	Out        io.Writer
 	// Echo repeats each input line after the prompt, for input that is not a
 	// terminal, so that a transcript reads like a session.
@@ -39,8 +40,8 @@ type Console struct {
 	run    string
 }
 
-// Send prints a message the bot posts. It implements bot.Sender.
-func (c *Console) Send(_ context.Context, m bot.Outbound) (string, error) {
+// Send prints a message the bot posts. It implements chat.Sender.
+func (c *Console) Send(_ context.Context, m chat.Outbound) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	where := "#" + m.ChatID
@@ -69,7 +70,7 @@ func (c *Console) Send(_ context.Context, m bot.Outbound) (string, error) {
 		// pressing it.
 		var bs []string
 		for _, a := range m.Card.Actions {
-			if line, ok := bot.ActionCommand(a.ID, strconv.FormatInt(m.Card.IncidentID, 10)); ok {
+			if line, ok := chat.ActionCommand(a.ID, strconv.FormatInt(m.Card.IncidentID, 10)); ok {
 				if a.ID == "restore" {
 					line = "/restore " + strconv.FormatInt(m.Card.IncidentID, 10) + " …"
 				}
@@ -151,7 +152,7 @@ func (c *Console) switchTo(p sla.Person) {
 		kind, cust = sla.ChannelCustomer, p.CustomerID
 	}
 	for _, ch := range dir.Channels(kind, cust) {
-		if ch.Platform == bot.PlatformConsole {
+		if ch.Platform == chat.PlatformConsole {
 			c.chat = ch.ChatID
 			return
 		}
@@ -186,7 +187,7 @@ func (c *Console) line(ctx context.Context, line string) bool {
 	case "/where":
 		for _, k := range []sla.ChannelKind{sla.ChannelCustomer, sla.ChannelEngineering, sla.ChannelManagers} {
 			for _, ch := range dir.Channels(k, "") {
-				if ch.Platform == bot.PlatformConsole {
+				if ch.Platform == chat.PlatformConsole {
 					fmt.Fprintf(c.Out, "  #%-8s %s %s\n", ch.ChatID, ch.Kind, ch.CustomerID)
 				}
 			}
@@ -202,7 +203,7 @@ func (c *Console) line(ctx context.Context, line string) bool {
 		c.status()
 		return false
 	case "/in":
-		ch, ok := dir.Channel(bot.PlatformConsole, strings.TrimPrefix(rest, "#"))
+		ch, ok := dir.Channel(chat.PlatformConsole, strings.TrimPrefix(rest, "#"))
 		if !ok {
 			fmt.Fprintf(c.Out, "  no channel %q; /where lists them\n", rest)
 			return false
@@ -224,7 +225,7 @@ func (c *Console) line(ctx context.Context, line string) bool {
 		return false
 	}
 	c.seq++
-	in := bot.Inbound{Platform: bot.PlatformConsole, ChatID: c.chat, ThreadID: c.thread,
+	in := chat.Inbound{Platform: chat.PlatformConsole, ChatID: c.chat, ThreadID: c.thread,
 		MessageID: fmt.Sprintf("%s-%d", c.run, c.seq), UserID: c.as.ID, UserName: c.as.Name, Text: line}
 	replies, err := c.Router.Handle(ctx, in)
 	if err != nil {
@@ -253,7 +254,7 @@ func (c *Console) enterThread(ctx context.Context, arg string) {
 		return
 	}
 	for _, t := range threads {
-		if t.Platform == bot.PlatformConsole && t.ChatID == c.chat {
+		if t.Platform == chat.PlatformConsole && t.ChatID == c.chat {
 			c.thread = t.ThreadID
 			return
 		}

@@ -22,13 +22,13 @@ import (
 
 	slackgo "github.com/slack-go/slack"
 
-	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/sla"
 )
 
 // Handler is what the adapter needs of the runtime: the router.
 type Handler interface {
-	Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error)
+	Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error)
 }
 
 // Config configures the adapter.
@@ -44,13 +44,13 @@ type Config struct {
 	HTTPClient  *http.Client
 }
 
-// Adapter is the Slack adapter. It is a bot.Sender.
+// Adapter is the Slack adapter. It is a chat.Sender.
 type Adapter struct {
 	cfg     Config
 	api     *slackgo.Client
 	handler Handler
 	dir     *sla.Directory
-	clock   bot.Clock
+	clock   chat.Clock
 	log     *slog.Logger
 	http    *http.Client
 
@@ -64,7 +64,7 @@ type Adapter struct {
 
 // New connects to the Web API (auth.test) and returns the adapter. The
 // token never appears in an error or a log line.
-func New(ctx context.Context, cfg Config, h Handler, dir *sla.Directory, clock bot.Clock, log *slog.Logger) (*Adapter, error) {
+func New(ctx context.Context, cfg Config, h Handler, dir *sla.Directory, clock chat.Clock, log *slog.Logger) (*Adapter, error) {
 	if cfg.ReplyWithin == 0 {
 		cfg.ReplyWithin = 2500 * time.Millisecond
 	}
@@ -119,14 +119,14 @@ func escape(s string) string {
 }
 
 // ChannelLimit keeps to Slack's one message per second per channel, with a
-// small burst. It implements bot.ChannelLimiter.
+// small burst. It implements chat.ChannelLimiter.
 func (a *Adapter) ChannelLimit() (time.Duration, int) { return time.Second, 3 }
 
 // mentions renders the people to notify as Slack mentions.
 func (a *Adapter) mentions(ids []string) string {
 	var b strings.Builder
 	for _, id := range ids {
-		if uid, ok := a.dir.PlatformUser(bot.PlatformSlack, id); ok {
+		if uid, ok := a.dir.PlatformUser(chat.PlatformSlack, id); ok {
 			b.WriteString("<@" + uid + "> ")
 		} else if p, ok := a.dir.Person(id); ok {
 			b.WriteString("@" + escape(p.Name) + " ")
@@ -136,8 +136,8 @@ func (a *Adapter) mentions(ids []string) string {
 }
 
 // Send posts a message, or edits the card it replaces. It implements
-// bot.Sender.
-func (a *Adapter) Send(ctx context.Context, m bot.Outbound) (string, error) {
+// chat.Sender.
+func (a *Adapter) Send(ctx context.Context, m chat.Outbound) (string, error) {
 	if m.File != nil {
 		f, err := a.api.UploadFileContext(ctx, slackgo.UploadFileParameters{Reader: bytes.NewReader(m.File.Data), FileSize: len(m.File.Data),
 			Filename: m.File.Name, Title: truncate(m.File.Caption, maxHeader), Channel: m.ChatID, ThreadTimestamp: m.ThreadID})
@@ -186,21 +186,21 @@ var permanent = map[string]bool{"channel_not_found": true, "not_in_channel": tru
 func classify(err error) error {
 	var rl *slackgo.RateLimitedError
 	if errors.As(err, &rl) {
-		return &bot.RetryAfter{After: rl.RetryAfter, Err: err}
+		return &chat.RetryAfter{After: rl.RetryAfter, Err: err}
 	}
 	var se slackgo.SlackErrorResponse
 	if errors.As(err, &se) && permanent[se.Err] {
-		return &bot.PermanentError{Err: err}
+		return &chat.PermanentError{Err: err}
 	}
 	var sc slackgo.StatusCodeError
 	if errors.As(err, &sc) && sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusTooManyRequests && sc.Code != http.StatusRequestTimeout {
-		return &bot.PermanentError{Err: err}
+		return &chat.PermanentError{Err: err}
 	}
 	return err
 }
 
 // cardBlocks renders an incident card in Block Kit.
-func cardBlocks(c bot.Card, mentions string) []slackgo.Block {
+func cardBlocks(c chat.Card, mentions string) []slackgo.Block {
 	blocks := []slackgo.Block{
 		slackgo.NewHeaderBlock(slackgo.NewTextBlockObject(slackgo.PlainTextType, truncate(c.Title, maxHeader), false, false)),
 		slackgo.NewSectionBlock(slackgo.NewTextBlockObject(slackgo.MarkdownType, truncate(mentions+escape(c.Text), maxSectionText), false, false), nil, nil),

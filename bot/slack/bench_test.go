@@ -15,6 +15,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
 	"github.com/slakeeper/slakeeper/sla"
@@ -45,7 +46,7 @@ func BenchmarkIntake(b *testing.B) {
 	cfg := bottest.Configure(b, s, cfgYAML)
 	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 	svc := &bot.Service{Store: s, Dir: dir}
-	clock := bot.SystemClock{}
+	clock := chat.SystemClock{}
 	ad, err := slack.New(context.Background(), slack.Config{BotToken: botToken, SigningSecret: secret, APIURL: fake.APIURL()},
 		&bot.Router{Svc: svc, Clock: clock, Log: log}, dir, clock, log)
 	if err != nil {
@@ -179,7 +180,7 @@ func BenchmarkDispatcher(b *testing.B) {
 		fake.ChannelLimit(time.Second, dispatchBurst)
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 		dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy})
-		clock := bot.SystemClock{}
+		clock := chat.SystemClock{}
 		ad, err := slack.New(context.Background(), slack.Config{BotToken: botToken, SigningSecret: secret, APIURL: fake.APIURL()},
 			&bot.Router{Svc: &bot.Service{Store: s, Dir: dir}, Clock: clock, Log: log}, dir, clock, log)
 		if err != nil {
@@ -188,14 +189,14 @@ func BenchmarkDispatcher(b *testing.B) {
 		var msgs []storage.Outgoing
 		for n := range dispatchPer {
 			for _, ch := range channels {
-				msgs = append(msgs, storage.Outgoing{Platform: bot.PlatformSlack, ChatID: ch, Kind: "notice", Body: fmt.Sprintf("notice %d to %s", n, ch)})
+				msgs = append(msgs, storage.Outgoing{Platform: chat.PlatformSlack, ChatID: ch, Kind: "notice", Body: fmt.Sprintf("notice %d to %s", n, ch)})
 			}
 		}
 		start := time.Now()
 		if err := s.InTx(context.Background(), func(tx *storage.Tx) error { return tx.Enqueue(context.Background(), start, msgs...) }); err != nil {
 			b.Fatal(err)
 		}
-		disp := bot.NewDispatcher(s, map[string]bot.Sender{bot.PlatformSlack: ad}, clock, log)
+		disp := bot.NewDispatcher(s, map[string]chat.Sender{chat.PlatformSlack: ad}, clock, log)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); disp.Run(ctx) }()

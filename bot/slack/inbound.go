@@ -12,7 +12,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
-	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 )
 
 // ignoredSubtypes are message events that are not someone writing: edits,
@@ -59,7 +59,7 @@ func (a *Adapter) onEvent(ctx context.Context, body []byte) (int, []byte) {
 	if thread == m.TimeStamp {
 		thread = ""
 	}
-	in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: m.Channel, ThreadID: thread, MessageID: m.TimeStamp,
+	in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: m.Channel, ThreadID: thread, MessageID: m.TimeStamp,
 		UserID: m.User, UserName: m.User, Text: m.Text, EventID: outer.EventID}
 	replies, err := a.handler.Handle(ctx, in)
 	if err != nil {
@@ -88,7 +88,7 @@ func commandText(command, text string) string {
 // Slack's three-second window: if the work is done in time, the answer is
 // returned for the acknowledgement; otherwise "" is returned at once and
 // the answer is posted to responseURL when it is ready.
-func (a *Adapter) reply(ctx context.Context, in bot.Inbound, responseURL string) string {
+func (a *Adapter) reply(ctx context.Context, in chat.Inbound, responseURL string) string {
 	done := make(chan string, 1)
 	go func() {
 		// The work must finish even if Slack's request is gone.
@@ -150,7 +150,7 @@ func (a *Adapter) respond(ctx context.Context, responseURL, text string) error {
 // deliveryID, when not empty, identifies this delivery: a second one with
 // the same id is a replay and is dropped.
 func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand, deliveryID string) string {
-	in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
+	in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
 		Text: commandText(c.Command, c.Text), EventID: deliveryID}
 	return a.reply(ctx, in, c.ResponseURL)
 }
@@ -168,11 +168,11 @@ func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback, 
 		if !ok {
 			continue
 		}
-		line, ok := bot.ActionCommand(cmd, act.Value)
+		line, ok := chat.ActionCommand(cmd, act.Value)
 		if !ok {
 			continue
 		}
-		in := bot.Inbound{Platform: bot.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name, Text: line}
+		in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name, Text: line}
 		if deliveryID != "" {
 			in.EventID = fmt.Sprintf("%s/%d", deliveryID, i)
 		}

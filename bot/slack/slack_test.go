@@ -17,6 +17,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
 	"github.com/slakeeper/slakeeper/sla"
@@ -54,7 +55,7 @@ type env struct {
 	store  *storage.Store
 	slack  *fakeslack.Server
 	http   *httptest.Server
-	clock  *bot.ManualClock
+	clock  *chat.ManualClock
 	engine *bot.Engine
 	disp   *bot.Dispatcher
 	svc    *bot.Service
@@ -78,7 +79,7 @@ func newEnvWith(t testing.TB, appTok, config string, channels ...string) *env {
 	t.Cleanup(fake.Close)
 	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clock := bot.NewManualClock(t0)
+	clock := chat.NewManualClock(t0)
 	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 	svc := &bot.Service{Store: s, Dir: dir}
 	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
@@ -93,7 +94,7 @@ func newEnvWith(t testing.TB, appTok, config string, channels ...string) *env {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: s, slack: fake, http: srv, clock: clock, svc: svc, ad: ad, logs: logs,
-		engine: bot.NewEngine(svc, clock, log), disp: bot.NewDispatcher(s, map[string]bot.Sender{bot.PlatformSlack: ad}, clock, log)}
+		engine: bot.NewEngine(svc, clock, log), disp: bot.NewDispatcher(s, map[string]chat.Sender{chat.PlatformSlack: ad}, clock, log)}
 	t.Cleanup(func() {
 		for _, secretText := range []string{botToken, appToken, secret} {
 			if strings.Contains(logs.String(), secretText) {
@@ -397,9 +398,9 @@ func TestSlackSlowCommandAnswersThroughResponseURL(t *testing.T) {
 
 type slowHandler struct{ wg sync.WaitGroup }
 
-func (s *slowHandler) Handle(context.Context, bot.Inbound) ([]bot.Outbound, error) {
+func (s *slowHandler) Handle(context.Context, chat.Inbound) ([]chat.Outbound, error) {
 	s.wg.Wait()
-	return []bot.Outbound{{Text: "slow answer"}}, nil
+	return []chat.Outbound{{Text: "slow answer"}}, nil
 }
 
 func TestSlackSocketMode(t *testing.T) {

@@ -24,7 +24,7 @@ import (
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
@@ -32,7 +32,7 @@ import (
 
 // Handler is what the adapter needs of the runtime: the router.
 type Handler interface {
-	Handle(ctx context.Context, in bot.Inbound) ([]bot.Outbound, error)
+	Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error)
 }
 
 // Config configures the adapter.
@@ -45,7 +45,7 @@ type Config struct {
 	HTTPClient    *http.Client
 }
 
-// Adapter is the Telegram adapter. It is a bot.Sender.
+// Adapter is the Telegram adapter. It is a chat.Sender.
 type Adapter struct {
 	cfg      Config
 	api      *tg.Bot
@@ -110,7 +110,7 @@ const (
 )
 
 // ChannelLimit keeps under Telegram's 20 messages a minute in a group. It
-// implements bot.ChannelLimiter.
+// implements chat.ChannelLimiter.
 func (a *Adapter) ChannelLimit() (time.Duration, int) { return 3 * time.Second, 5 }
 
 // threadRef is where a message goes or comes from in a chat: a forum topic
@@ -148,7 +148,7 @@ func (a *Adapter) mentions(ids []string) string {
 		if !ok {
 			continue
 		}
-		if uid, ok := a.dir.PlatformUser(bot.PlatformTelegram, id); ok {
+		if uid, ok := a.dir.PlatformUser(chat.PlatformTelegram, id); ok {
 			b.WriteString(`<a href="tg://user?id=` + uid + `">` + html.EscapeString(p.Name) + "</a> ")
 		} else {
 			b.WriteString("@" + html.EscapeString(p.Name) + " ")
@@ -159,7 +159,7 @@ func (a *Adapter) mentions(ids []string) string {
 
 // render makes the HTML text of a message: mentions, then the text with
 // every character of user content escaped; a card shows its title in bold.
-func (a *Adapter) render(m bot.Outbound) string {
+func (a *Adapter) render(m chat.Outbound) string {
 	if m.Card != nil {
 		c := m.Card
 		var b strings.Builder
@@ -180,7 +180,7 @@ func (a *Adapter) render(m bot.Outbound) string {
 
 // keyboard renders a card's buttons; callback data is "slk:<action>:<id>",
 // well within Telegram's 64 bytes.
-func keyboard(c *bot.Card) models.ReplyMarkup {
+func keyboard(c *chat.Card) models.ReplyMarkup {
 	if c == nil || len(c.Actions) == 0 {
 		return nil
 	}
@@ -198,14 +198,14 @@ func keyboard(c *bot.Card) models.ReplyMarkup {
 const callbackPrefix = "slk:"
 
 // Send posts a message (in its thread or the card's), or edits the card it
-// replaces. It implements bot.Sender.
-func (a *Adapter) Send(ctx context.Context, m bot.Outbound) (string, error) {
-	chat, err := strconv.ParseInt(m.ChatID, 10, 64)
+// replaces. It implements chat.Sender.
+func (a *Adapter) Send(ctx context.Context, m chat.Outbound) (string, error) {
+	chatID, err := strconv.ParseInt(m.ChatID, 10, 64)
 	if err != nil {
-		return "", &bot.PermanentError{Err: fmt.Errorf("telegram chat id %q is not a number", m.ChatID)}
+		return "", &chat.PermanentError{Err: fmt.Errorf("telegram chat id %q is not a number", m.ChatID)}
 	}
 	if m.File != nil {
-		p := &tg.SendDocumentParams{ChatID: chat, Document: &models.InputFileUpload{Filename: m.File.Name, Data: bytes.NewReader(m.File.Data)},
+		p := &tg.SendDocumentParams{ChatID: chatID, Document: &models.InputFileUpload{Filename: m.File.Name, Data: bytes.NewReader(m.File.Data)},
 			Caption: html.EscapeString(fit(m.File.Caption, 1000)), ParseMode: models.ParseModeHTML}
 		if m.ThreadID != "" {
 			p.MessageThreadID = parseRef(m.ThreadID).topic
@@ -219,7 +219,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outbound) (string, error) {
 	text := a.render(m)
 	if m.EditRef != "" {
 		ref := parseRef(m.EditRef)
-		_, err := a.api.EditMessageText(ctx, &tg.EditMessageTextParams{ChatID: chat, MessageID: ref.message, Text: text,
+		_, err := a.api.EditMessageText(ctx, &tg.EditMessageTextParams{ChatID: chatID, MessageID: ref.message, Text: text,
 			ParseMode: models.ParseModeHTML, ReplyMarkup: keyboard(m.Card)})
 		if err == nil || strings.Contains(err.Error(), "message is not modified") {
 			return m.EditRef, nil
@@ -229,7 +229,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outbound) (string, error) {
 		}
 		// The card was deleted: post a new one.
 	}
-	p := &tg.SendMessageParams{ChatID: chat, Text: text, ParseMode: models.ParseModeHTML, ReplyMarkup: keyboard(m.Card),
+	p := &tg.SendMessageParams{ChatID: chatID, Text: text, ParseMode: models.ParseModeHTML, ReplyMarkup: keyboard(m.Card),
 		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}}
 	thread := m.ThreadID
 	if thread == "" {
@@ -257,12 +257,12 @@ func (a *Adapter) classify(err error) error {
 	err = a.scrub(err)
 	var tm *tg.TooManyRequestsError
 	if errors.As(err, &tm) {
-		return &bot.RetryAfter{After: time.Duration(tm.RetryAfter) * time.Second, Err: err}
+		return &chat.RetryAfter{After: time.Duration(tm.RetryAfter) * time.Second, Err: err}
 	}
 	var mig *tg.MigrateError
 	if errors.As(err, &mig) || errors.Is(err, tg.ErrorForbidden) || errors.Is(err, tg.ErrorBadRequest) ||
 		errors.Is(err, tg.ErrorUnauthorized) || errors.Is(err, tg.ErrorNotFound) {
-		return &bot.PermanentError{Err: err}
+		return &chat.PermanentError{Err: err}
 	}
 	return err
 }

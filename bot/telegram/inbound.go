@@ -15,7 +15,7 @@ import (
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 )
 
 // OnUpdate handles one update: a group message goes to the router (a reply
@@ -64,7 +64,7 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int64, m *models.Messa
 		thread = threadRef{topic: topic, message: r.ID}.String()
 	}
 	self := threadRef{topic: topic, message: m.ID}.String()
-	in := bot.Inbound{Platform: bot.PlatformTelegram, ChatID: strconv.FormatInt(m.Chat.ID, 10), ThreadID: thread,
+	in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(m.Chat.ID, 10), ThreadID: thread,
 		MessageID: self, UserID: strconv.FormatInt(m.From.ID, 10), UserName: name(m.From), Text: text,
 		EventID: "u" + strconv.FormatInt(updateID, 10)}
 	replies, err := a.handler.Handle(ctx, in)
@@ -88,11 +88,11 @@ func (a *Adapter) onCallback(ctx context.Context, q *models.CallbackQuery) error
 	alert := false
 	if rest, ok := strings.CutPrefix(q.Data, callbackPrefix); ok && q.Message.Message != nil {
 		action, id, _ := strings.Cut(rest, ":")
-		line, known := bot.ActionCommand(action, id)
+		line, known := chat.ActionCommand(action, id)
 		if !known {
 			line = "/button" // not one of ours: answered as an unknown command
 		}
-		in := bot.Inbound{Platform: bot.PlatformTelegram, ChatID: strconv.FormatInt(q.Message.Message.Chat.ID, 10),
+		in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(q.Message.Message.Chat.ID, 10),
 			UserID: strconv.FormatInt(q.From.ID, 10), UserName: name(&q.From), Text: line}
 		replies, err := a.handler.Handle(ctx, in)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/bottest"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/bot/telegram/faketelegram"
 	"github.com/slakeeper/slakeeper/commands"
@@ -51,7 +52,7 @@ type env struct {
 	t      testing.TB
 	store  *storage.Store
 	tg     *faketelegram.Server
-	clock  *bot.ManualClock
+	clock  *chat.ManualClock
 	engine *bot.Engine
 	disp   *bot.Dispatcher
 	router *bot.Router
@@ -69,7 +70,7 @@ func newEnv(t testing.TB, secret string) *env {
 	t.Cleanup(fake.Close)
 	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clock := bot.NewManualClock(t0)
+	clock := chat.NewManualClock(t0)
 	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
 	svc := &bot.Service{Store: s, Dir: dir}
 	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
@@ -79,7 +80,7 @@ func newEnv(t testing.TB, secret string) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: s, tg: fake, clock: clock, router: router, dir: dir, ad: ad, logs: logs, log: log,
-		engine: bot.NewEngine(svc, clock, log), disp: bot.NewDispatcher(s, map[string]bot.Sender{bot.PlatformTelegram: ad}, clock, log)}
+		engine: bot.NewEngine(svc, clock, log), disp: bot.NewDispatcher(s, map[string]chat.Sender{chat.PlatformTelegram: ad}, clock, log)}
 	t.Cleanup(func() {
 		if strings.Contains(logs.String(), token) || strings.Contains(logs.String(), "AAH-secret") {
 			t.Error("the bot token reached the logs")
@@ -259,13 +260,13 @@ func TestTelegramRateLimitAndErrors(t *testing.T) {
 
 	// A chat Telegram does not know is a permanent failure, and its error
 	// does not carry the token.
-	_, err := e.ad.Send(context.Background(), bot.Outbound{Platform: "telegram", ChatID: "-999", Text: "x"})
-	if !bot.IsPermanent(err) || strings.Contains(err.Error(), token) {
+	_, err := e.ad.Send(context.Background(), chat.Outbound{Platform: "telegram", ChatID: "-999", Text: "x"})
+	if !chat.IsPermanent(err) || strings.Contains(err.Error(), token) {
 		t.Fatalf("unknown chat: %v", err)
 	}
 	// Even a network error, whose text holds the URL, does not.
 	e.tg.Close()
-	_, err = e.ad.Send(context.Background(), bot.Outbound{Platform: "telegram", ChatID: "-1001001", Text: "x"})
+	_, err = e.ad.Send(context.Background(), chat.Outbound{Platform: "telegram", ChatID: "-1001001", Text: "x"})
 	if err == nil || strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "AAH-secret") {
 		t.Fatalf("network error: %v", err)
 	}
@@ -340,8 +341,8 @@ func TestTelegramSinglePoller(t *testing.T) {
 func TestTelegramSendsFiles(t *testing.T) {
 	e := newEnv(t, "")
 	data := []byte("period,customer\n2026Q4,acme\n")
-	err := e.router.Svc.SendFiles(context.Background(), commands.Place{Platform: bot.PlatformTelegram, ChatID: "-1003003"}, t0,
-		commands.File{Name: "slakeeper-2026Q4.csv", Type: "text/csv", Caption: "季度报告 <2026Q4> & more", Data: data})
+	err := e.router.Svc.SendFiles(context.Background(), commands.Place{Platform: chat.PlatformTelegram, ChatID: "-1003003"}, t0,
+		chat.File{Name: "slakeeper-2026Q4.csv", Type: "text/csv", Caption: "季度报告 <2026Q4> & more", Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,17 @@
-// Package bot is slakeeper's runtime: the neutral chat messages adapters
-// speak, the directory of who is who, the router that sends commands to the
-// command layer and customer talk to intake, the incident service that
-// commits every change with its timeline, timers and outbox, and the
-// dispatcher that delivers the outbox through the adapters.
-package bot
+// Package chat holds the neutral types every chat platform adapter speaks
+// and nothing else: the messages in and out, the incident card, files,
+// the sender and its errors, the clock, and the one mapping of a card's
+// buttons to commands. Adapters import it, not the runtime.
+package chat
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
-
-	"github.com/slakeeper/slakeeper/commands"
 )
 
 // Platforms slakeeper speaks.
@@ -23,6 +23,8 @@ const (
 
 // Kinds of outgoing messages that adapters treat specially.
 const (
+	// KindFile is an attachment (a chart, a CSV, a document): File holds it.
+	KindFile  = "file"
 	KindCard  = "card"  // an incident card: edited in place once posted
 	KindAlert = "alert" // a reminder or escalation: in the card's thread if there is one
 )
@@ -64,7 +66,7 @@ type Outbound struct {
 	Refused bool
 	// File, for Kind KindFile, is an attachment to upload (Text is its
 	// name); adapters post it as a document.
-	File *commands.File
+	File *File
 }
 
 // Card is an incident card: what the engineers need at a glance, and the
@@ -135,4 +137,99 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 func IsPermanent(err error) bool {
 	var p *PermanentError
 	return errors.As(err, &p)
+}
+
+// File is an attachment: a chart, a CSV, a document.
+type File struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"` // MIME type
+	Caption string `json:"caption,omitempty"`
+	Data    []byte `json:"data"`
+}
+
+// Clock is the one seam through which the runtime reads the time.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock reads the wall clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// ManualClock is a clock that moves only when told, for the console and
+// tests.
+type ManualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManualClock returns a clock stopped at t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{t: t} }
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d and returns the new time.
+func (c *ManualClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+// The triage card's buttons.
+const (
+	ActionTriageCore     = "triage_core"
+	ActionTriageNoncore  = "triage_noncore"
+	ActionTriageNotFault = "triage_notfault"
+)
+
+// ActionSummary is what a Restored button records as what was done; the
+// engineer adds detail with /note or the service report.
+const ActionSummary = "通过卡片按钮标记恢复 / marked restored from the card"
+
+// ActionCommand is the command line a card's button runs on its incident:
+// every adapter maps a press the same way. ok is false for a button
+// slakeeper does not have.
+func ActionCommand(action string, incidentID string) (line string, ok bool) {
+	if _, err := strconv.ParseInt(incidentID, 10, 64); err != nil {
+		return "", false
+	}
+	switch action {
+	case "ack", "take", "onsite":
+		return "/" + action + " " + incidentID, true
+	case "restore":
+		return "/restore " + incidentID + " " + ActionSummary, true
+	case ActionTriageCore:
+		return "/triage " + incidentID + " core", true
+	case ActionTriageNoncore:
+		return "/triage " + incidentID + " noncore", true
+	case ActionTriageNotFault:
+		return "/triage " + incidentID + " notfault", true
+	}
+	return "", false
+}
+
+// InternalError is what a person sees when slakeeper failed them: the
+// detail is in the log.
+const InternalError = "⚠️ internal error / 内部错误"
+
+// Plain is the card's plain form, for notifications and adapters without
+// rich messages.
+func (c Card) Plain() string {
+	lines := []string{c.Title, c.Text}
+	for _, f := range c.Fields {
+		if strings.Contains(f.Value, "\n") {
+			lines = append(lines, f.Label+":", "• "+strings.ReplaceAll(f.Value, "\n", "\n• "))
+		} else {
+			lines = append(lines, f.Label+": "+f.Value)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
