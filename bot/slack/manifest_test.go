@@ -52,9 +52,15 @@ func TestManifestMatchesTheCommands(t *testing.T) {
 		}
 	}
 	for _, d := range append(commands.Defs, commands.Def{Name: commands.Umbrella}) {
-		if !have["/"+d.Name] {
+		switch {
+		case slackBuiltIn[d.Name] && have["/"+d.Name]:
+			t.Errorf("/%s is Slack's own command: reach it as /%s %s", d.Name, commands.Umbrella, d.Name)
+		case !slackBuiltIn[d.Name] && !have["/"+d.Name]:
 			t.Errorf("the manifest lacks /%s", d.Name)
 		}
+	}
+	if !have["/"+commands.Umbrella] {
+		t.Fatalf("the manifest lacks the umbrella /%s", commands.Umbrella)
 	}
 	scopes := strings.Join(m.OAuth.Scopes.Bot, " ")
 	for _, s := range []string{"chat:write", "commands", "channels:history", "groups:history"} {
@@ -67,3 +73,11 @@ func TestManifestMatchesTheCommands(t *testing.T) {
 		t.Errorf("settings %+v", m.Settings)
 	}
 }
+
+// slackBuiltIn are Slack's own slash commands: an app cannot take them
+// over, so slakeeper's commands of those names are reached through the
+// umbrella (/sla status).
+var slackBuiltIn = map[string]bool{"status": true, "away": true, "active": true, "dnd": true, "invite": true,
+	"remind": true, "msg": true, "dm": true, "who": true, "me": true, "shrug": true, "topic": true, "leave": true,
+	"join": true, "archive": true, "collapse": true, "expand": true, "feed": true, "search": true, "mute": true,
+	"rename": true, "open": true, "prefs": true, "shortcuts": true, "feedback": true, "apps": true, "remove": true}
