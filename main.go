@@ -9,6 +9,7 @@
 //	slakeeper migrate         apply database migrations and exit
 //	slakeeper check-config    validate the configuration and exit
 //	slakeeper classify        classify messages from standard input (--eval FILE: measure)
+//	slakeeper version         the version, commit and Go version of this build
 //
 // main is wiring only: it reads flags and the environment, builds the
 // pieces and owns the signals.
@@ -26,6 +27,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -77,6 +81,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runCheckConfig(args, getenv, stdout)
 	case "classify":
 		return runClassify(args, stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -84,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
 
-const usage = `usage: slakeeper [console|serve|migrate|check-config [file]|classify [--eval file]]
+const usage = `usage: slakeeper [console|serve|migrate|check-config [file]|classify [--eval file]|version]
   (no command)   the console demo when no chat token is set, else serve
   classify       messages on standard input, one JSON verdict per line out;
                  --eval FILE: accuracy, recall per class and the confusion matrix
@@ -94,7 +101,8 @@ const usage = `usage: slakeeper [console|serve|migrate|check-config [file]|class
 environment: DATABASE_URL (postgres://... or a SQLite file path; default slakeeper.db),
   CONFIG (YAML file; default: the built-in example), SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
   SLACK_SIGNING_SECRET, SLACK_API_URL, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
-  TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, HTTP_ADDR
+  TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, HTTP_ADDR,
+  LOG_LEVEL (debug, info, warn or error; default info for serve, warn for console)
 `
 
 func loadConfig(getenv func(string) string, override string) (*config.Config, error) {
@@ -106,6 +114,47 @@ func loadConfig(getenv func(string) string, override string) (*config.Config, er
 		return config.Parse("examples/slakeeper.yaml (built in)", exampleConfig)
 	}
 	return config.Load(path)
+}
+
+// logLevel is LOG_LEVEL's level, or def when it is not set.
+func logLevel(getenv func(string) string, def slog.Level) (slog.Level, error) {
+	v := strings.TrimSpace(getenv("LOG_LEVEL"))
+	if v == "" {
+		return def, nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return def, fmt.Errorf("LOG_LEVEL %q is not a level: use debug, info, warn or error", v)
+	}
+	return l, nil
+}
+
+// version is the release this binary was built as; a release build sets it
+// with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// versionString is the version, the commit it was built from (when the
+// build knows it) and the Go version.
+func versionString() string {
+	rev, dirty := "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	out := "slakeeper " + version
+	if rev != "" {
+		out += " commit " + rev[:min(12, len(rev))]
+		if dirty {
+			out += "+changes"
+		}
+	}
+	return out + " " + runtime.Version()
 }
 
 func databaseURL(getenv func(string) string) string {
@@ -149,12 +198,16 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	level, err := logLevel(getenv, slog.LevelWarn)
+	if err != nil {
+		return err
+	}
 	cfg, store, err := open(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	clock := chat.NewManualClock(chat.SystemClock{}.Now())
 	classifier := bot.NewClassifier(store, log)
 	if err := classifier.Retrain(ctx); err != nil {
@@ -183,10 +236,22 @@ func isTerminal(r io.Reader) bool {
 // engine finish its round and the dispatcher its sends, wait for late
 // answers, close the database.
 func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	level, err := logLevel(getenv, slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slackToken, tgToken := getenv("SLACK_BOT_TOKEN"), getenv("TELEGRAM_BOT_TOKEN")
 	if slackToken == "" && tgToken == "" {
 		return errors.New("no chat platform configured: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN, or try `slakeeper console`")
+	}
+	cfg, err := loadConfig(getenv, "")
+	if err != nil {
+		return err
+	}
+	running := map[string]bool{chat.PlatformSlack: slackToken != "", chat.PlatformTelegram: tgToken != ""}
+	if err := unserved(cfg, running); err != nil {
+		return err
 	}
 	cfg, store, err := open(ctx, getenv)
 	if err != nil {
@@ -346,6 +411,37 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	stopWork()
 	work.Wait()
 	return nil
+}
+
+// howToRun says how each platform is switched on.
+var howToRun = map[string]string{
+	chat.PlatformSlack:    "set SLACK_BOT_TOKEN",
+	chat.PlatformTelegram: "set TELEGRAM_BOT_TOKEN",
+	chat.PlatformConsole:  "console channels work only in `slakeeper console`",
+}
+
+// unserved refuses a configuration with channels on a platform that will
+// not run: every message to them would be dropped.
+func unserved(cfg *config.Config, running map[string]bool) error {
+	missing := map[string][]string{}
+	var order []string
+	for _, ch := range cfg.Directory.Channels {
+		if running[ch.Platform] {
+			continue
+		}
+		if missing[ch.Platform] == nil {
+			order = append(order, ch.Platform)
+		}
+		missing[ch.Platform] = append(missing[ch.Platform], ch.ChatID)
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	var lines []string
+	for _, p := range order {
+		lines = append(lines, fmt.Sprintf("  %s channels %s: %s, or remove them from the configuration", p, strings.Join(missing[p], ", "), howToRun[p]))
+	}
+	return fmt.Errorf("refusing to serve: configured channels have no running adapter, so nothing would reach them\n%s", strings.Join(lines, "\n"))
 }
 
 func runMigrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {

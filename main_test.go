@@ -266,3 +266,50 @@ func TestClassifyCommand(t *testing.T) {
 		t.Error("a stray argument was accepted")
 	}
 }
+
+// `slakeeper version` names the build; a LOG_LEVEL that is not a level is
+// refused before anything is opened.
+func TestVersionAndLogLevel(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, env(nil), nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "slakeeper ") || !strings.Contains(out.String(), "go1.") {
+		t.Fatalf("version: %q", out.String())
+	}
+	db := filepath.Join(t.TempDir(), "never.db")
+	for _, cmd := range []string{"console", "serve"} {
+		err := run(context.Background(), []string{cmd}, env(map[string]string{"LOG_LEVEL": "loud", "DATABASE_URL": db,
+			"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s"}), strings.NewReader(""), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "LOG_LEVEL") {
+			t.Fatalf("%s with LOG_LEVEL=loud: %v", cmd, err)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Fatal("a bad LOG_LEVEL opened the database")
+	}
+	if err := run(context.Background(), []string{"console"}, env(map[string]string{"LOG_LEVEL": "DEBUG", "DATABASE_URL": db}),
+		strings.NewReader("/quit\n"), io.Discard, io.Discard); err != nil {
+		t.Fatalf("LOG_LEVEL=DEBUG: %v", err)
+	}
+}
+
+// serve will not start when configured channels are on a platform it does
+// not run (here the built-in example's console channels): it would report
+// ready and drop every message to them.
+func TestServeRefusesUnservedChannels(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "never.db")
+	err := run(context.Background(), []string{"serve"}, env(map[string]string{"DATABASE_URL": db,
+		"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s"}), nil, io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("serve started with only console channels configured")
+	}
+	for _, want := range []string{"no running adapter", "console channels acme, globex, eng, mgmt", "slakeeper console"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q does not say %q", err, want)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Fatal("the refusal opened the database")
+	}
+}

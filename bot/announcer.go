@@ -280,26 +280,42 @@ type Schedule struct {
 	stop context.CancelFunc
 	log  *slog.Logger
 
-	jobs map[string]func()
+	jobs map[string]cron.Job
 	now  sync.WaitGroup // jobs run by RunNow
 }
 
 // NewSchedule returns a stopped schedule in zone.
 func NewSchedule(zone *time.Location, log *slog.Logger) *Schedule {
 	ctx, stop := context.WithCancel(context.Background())
-	return &Schedule{cron: cron.New(cron.WithLocation(zone)), ctx: ctx, stop: stop, log: log, jobs: map[string]func(){}}
+	return &Schedule{cron: cron.New(cron.WithLocation(zone)), ctx: ctx, stop: stop, log: log, jobs: map[string]cron.Job{}}
 }
 
-// Add runs job on a cron spec ("* * * * *", "@every 1m").
+// Add runs job on a cron spec ("* * * * *", "@every 1m"). A job that panics
+// is logged and runs again next time (it does not take serve down); a job
+// still running when its time comes again is skipped, not run twice.
 func (s *Schedule) Add(spec, name string, job func(ctx context.Context) error) error {
-	run := func() {
+	when, err := cron.ParseStandard(spec)
+	if err != nil {
+		return err
+	}
+	lg := cronLogger{s.log.With("job", name)}
+	run := cron.NewChain(cron.Recover(lg), cron.SkipIfStillRunning(lg)).Then(cron.FuncJob(func() {
 		if err := job(s.ctx); err != nil {
 			s.log.Error("scheduled job failed", "job", name, "err", err)
 		}
-	}
+	}))
 	s.jobs[name] = run
-	_, err := s.cron.AddFunc(spec, run)
-	return err
+	s.cron.Schedule(when, run)
+	return nil
+}
+
+// cronLogger is robfig/cron's logger on slog: Recover reports a panic
+// through Error, SkipIfStillRunning a skipped run through Info.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Info("schedule: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("schedule: "+msg, append(kv, "err", err)...)
 }
 
 // RunNow runs a job at once as well as on its schedule, as serve does with
@@ -311,7 +327,7 @@ func (s *Schedule) RunNow(name string) {
 		return
 	}
 	s.now.Add(1)
-	go func() { defer s.now.Done(); run() }()
+	go func() { defer s.now.Done(); run.Run() }()
 }
 
 // Start starts the schedule.

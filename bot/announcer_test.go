@@ -1,11 +1,13 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,7 +185,8 @@ func TestInspectionChecklist(t *testing.T) {
 }
 
 func TestSchedule(t *testing.T) {
-	sch := bot.NewSchedule(time.UTC, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var logs syncBuffer
+	sch := bot.NewSchedule(time.UTC, slog.New(slog.NewTextHandler(&logs, nil)))
 	ran := make(chan struct{}, 10)
 	if err := sch.Add("@every 1s", "tick", func(ctx context.Context) error { ran <- struct{}{}; return nil }); err != nil {
 		t.Fatal(err)
@@ -191,7 +194,60 @@ func TestSchedule(t *testing.T) {
 	if err := sch.Add("not a spec", "bad", nil); err == nil {
 		t.Fatal("bad spec accepted")
 	}
+	// A job that panics is reported and the schedule goes on.
+	if err := sch.Add("@every 1h", "panics", func(ctx context.Context) error { panic("boom") }); err != nil {
+		t.Fatal(err)
+	}
+	// A job still running when it is due again is skipped, not run twice.
+	release, started := make(chan struct{}), make(chan struct{}, 10)
+	if err := sch.Add("@every 1h", "slow", func(ctx context.Context) error {
+		started <- struct{}{}
+		<-release
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sch.RunNow("panics")
+	sch.RunNow("slow")
+	wait(t, started, "the slow job to start")
+	sch.RunNow("slow")
 	sch.Start()
-	<-ran // robfig/cron's own clock; the job's effect is what is waited for
+	wait(t, ran, "the scheduled job") // robfig/cron's own clock; the job's effect is what is waited for
+	close(release)
 	sch.Stop()
+	if len(started) != 0 {
+		t.Fatal("a job still running was started again")
+	}
+	for _, want := range []string{"panic", "boom", "skip"} {
+		expect(t, logs.String(), want)
+	}
+}
+
+// wait fails the test, instead of hanging it, if ch stays empty for a
+// minute: these are robfig/cron's own goroutines, not the test's clock.
+func wait(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		t.Fatalf("waited a minute for %s", what)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the schedule's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -36,6 +36,9 @@ type Dispatcher struct {
 	MaxAttempts int
 	// Poll is how often Run looks for work when nobody kicks it.
 	Poll time.Duration
+	// Drain is how long the round in progress when Run is stopped may go
+	// on sending before its sends are cancelled.
+	Drain time.Duration
 
 	kick waker
 
@@ -100,7 +103,7 @@ func (d *Dispatcher) hush(platform string, until time.Time) {
 // lease, batches of 50, 12 attempts, a one-second poll.
 func NewDispatcher(store *storage.Store, senders map[string]chat.Sender, clock chat.Clock, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{Store: store, Senders: senders, Clock: clock, Log: log,
-		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, kick: newWaker(), buckets: map[string]*bucket{},
+		Lease: time.Minute, Batch: 50, MaxAttempts: 12, Poll: time.Second, Drain: DrainTimeout, kick: newWaker(), buckets: map[string]*bucket{},
 		quiet: map[string]time.Time{}}
 }
 
@@ -111,7 +114,7 @@ func (d *Dispatcher) Kick() { d.kick.wake() }
 // Run delivers until ctx is cancelled, looking again when kicked or after
 // Poll. It finishes the message in hand before returning.
 func (d *Dispatcher) Run(ctx context.Context) {
-	loop(ctx, d.kick, func(ctx context.Context) time.Duration {
+	loop(ctx, d.kick, d.Drain, func(ctx context.Context) time.Duration {
 		for {
 			n, err := d.RunOnce(ctx)
 			if err != nil {

@@ -50,7 +50,7 @@ func (e *Engine) Wake() { e.wake.wake() }
 // due (at most MaxSleep) unless woken. A round in progress is finished
 // before it returns.
 func (e *Engine) Run(ctx context.Context) {
-	loop(ctx, e.wake, func(ctx context.Context) time.Duration {
+	loop(ctx, e.wake, DrainTimeout, func(ctx context.Context) time.Duration {
 		if _, err := e.RunOnce(ctx); err != nil {
 			e.Log.Error("engine round", "err", err)
 		}

@@ -391,3 +391,41 @@ func TestRunLoops(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// hanging is a platform that never answers until its context is cancelled.
+type hanging struct{ entered chan struct{} }
+
+func (h hanging) Send(ctx context.Context, m chat.Outbound) (string, error) {
+	select {
+	case h.entered <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+// At shutdown the dispatcher's last round has a deadline: a platform that
+// hangs cannot hold the process, and what it did not take stays in the
+// outbox for the next start.
+func TestDispatcherDrainDeadline(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		h := newHarness(t, s)
+		h.say("UCLI", "CACME", "", "集群全部宕机了")
+		stuck := hanging{entered: make(chan struct{}, 1)}
+		h.disp.Senders[chat.PlatformSlack] = stuck
+		h.disp.Drain = 50 * time.Millisecond
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); h.disp.Run(ctx) }()
+		wait(t, stuck.entered, "a send to start")
+		stop()
+		wait(t, done, "the dispatcher to give up its last round")
+		left, err := s.ClaimOutbox(context.Background(), h.clock.Now().Add(time.Hour), time.Minute, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 0 {
+			t.Fatal("the messages not sent were lost")
+		}
+	})
+}

@@ -18,11 +18,21 @@ func (w waker) wake() {
 	}
 }
 
+// DrainTimeout is how long a round in progress when the loop is stopped may
+// go on before its context is cancelled too: at shutdown the dispatcher
+// finishes the sends it started, but a platform that hangs cannot hold the
+// process. What is not sent stays in the outbox for the next start.
+const DrainTimeout = 10 * time.Second
+
 // loop runs round at once, then again whenever it is woken or the time
 // round asked to sleep has passed, until ctx is cancelled. A round in
-// progress is finished (with a context that is not cancelled) before loop
-// returns.
-func loop(ctx context.Context, w waker, round func(context.Context) time.Duration) {
+// progress when ctx is cancelled goes on for up to drain, then its context
+// is cancelled as well; loop returns when it has.
+func loop(ctx context.Context, w waker, drain time.Duration, round func(context.Context) time.Duration) {
+	roundCtx, cancelRounds := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRounds()
+	stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(drain, cancelRounds) })
+	defer stopWatch()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -32,7 +42,7 @@ func loop(ctx context.Context, w waker, round func(context.Context) time.Duratio
 		case <-w:
 		case <-t.C:
 		}
-		sleep := round(context.WithoutCancel(ctx))
+		sleep := round(roundCtx)
 		if !t.Stop() {
 			select {
 			case <-t.C:
