@@ -222,14 +222,19 @@ func TestCoreIncidentStory(t *testing.T) {
 
 		// Closing before restoring is refused and changes nothing.
 		expect(t, h.reply("UENGSAM", "CENG", "", "/close 1"), "only a restored incident can be closed")
-		tl, _ := s.Timeline(context.Background(), 1)
+		tl, err := s.Timeline(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(tl) != 3 { // opened, the customer's thanks, acknowledged
 			t.Fatalf("refused close wrote the timeline: %d events", len(tl))
 		}
 
 		// The customer adds detail in the thread; it is attached, not a new incident.
 		h.say("UCLI", "CACME", thread, "补充：HDFS 也连不上")
-		tl, _ = s.Timeline(context.Background(), 1)
+		if tl, err = s.Timeline(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
 		if tl[len(tl)-1].Kind != sla.EventMessage || tl[len(tl)-1].Body != "补充：HDFS 也连不上" {
 			t.Fatalf("timeline %+v", tl)
 		}
@@ -245,7 +250,10 @@ func TestCoreIncidentStory(t *testing.T) {
 		expect(t, st, "已关闭")
 		expect(t, st, "处理措施：replaced the failed NameNode disk")
 		// Closed, only the missing service report of the visit is still chased.
-		timers, _ := s.PendingTimers(context.Background(), 1)
+		timers, err := s.PendingTimers(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(timers) != 1 || timers[0].Kind != sla.TimerReport {
 			t.Fatalf("closed incident keeps timers %+v", timers)
 		}
@@ -301,7 +309,10 @@ func TestRetriedEventDoesNotDuplicate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		list, _ := s.ListIncidents(context.Background(), storage.IncidentFilter{})
+		list, err := s.ListIncidents(context.Background(), storage.IncidentFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(list) != 1 {
 			t.Fatalf("%d incidents from one event", len(list))
 		}
@@ -353,7 +364,10 @@ func TestDispatcherRetries(t *testing.T) {
 		if got := h.posted(); len(got) != 2 || got[0].ChatID != "CACME" || got[1].ChatID != "CENG" {
 			t.Fatalf("after retry-after: %+v", got)
 		}
-		out, _ := s.OutboxFor(context.Background(), 1)
+		out, err := s.OutboxFor(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, m := range out {
 			if m.Status != "sent" || m.PlatformRef == "" {
 				t.Fatalf("outbox %+v", m)
@@ -364,7 +378,9 @@ func TestDispatcherRetries(t *testing.T) {
 		h.reply("UENGWANG", "CENG", "", "/ack 1")
 		h.clock.Advance(time.Hour)
 		h.posted()
-		out, _ = s.OutboxFor(context.Background(), 1)
+		if out, err = s.OutboxFor(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
 		failed := 0
 		for _, m := range out {
 			if m.Status == "failed" {
@@ -395,15 +411,23 @@ func TestDispatcherKeepsChannelRateLimit(t *testing.T) {
 		lim := &limited{}
 		h.disp.Senders[chat.PlatformSlack] = lim
 		ctx := context.Background()
-		s.InTx(ctx, func(tx *storage.Tx) error {
+		if err := s.InTx(ctx, func(tx *storage.Tx) error {
 			for i := range 5 {
-				tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "slack", ChatID: "CENG", Kind: "k", Body: fmt.Sprint(i)})
+				if err := tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "slack", ChatID: "CENG", Kind: "k", Body: fmt.Sprint(i)}); err != nil {
+					return err
+				}
 			}
 			return tx.Enqueue(ctx, t0, storage.Outgoing{Platform: "slack", ChatID: "CACME", Kind: "k", Body: "other channel"})
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 		drain := func() []chat.Outbound {
 			for {
-				if n, _ := h.disp.RunOnce(ctx); n == 0 {
+				n, err := h.disp.RunOnce(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
 					return lim.take()
 				}
 			}
@@ -424,7 +448,9 @@ func TestDispatcherKeepsChannelRateLimit(t *testing.T) {
 			t.Fatalf("the rest: %+v", got)
 		}
 		var attempts []int
-		s.DB().Select(&attempts, `SELECT attempts FROM outbox ORDER BY id`)
+		if err := s.DB().Select(&attempts, `SELECT attempts FROM outbox ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
 		for _, a := range attempts {
 			if a != 1 {
 				t.Fatalf("holding back counted as attempts: %v", attempts)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
 	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/storage"
 )
 
 // A captured command or click, replayed with its valid signature inside the
@@ -71,7 +72,9 @@ func TestSlackReplayAndMalformedPayloads(t *testing.T) {
 }
 
 // Every Slack endpoint, fed any body with a valid signature: no panic, no
-// 5xx, and never an incident for a customer other than the channel's.
+// 5xx, no 401, and every incident that exists belongs to acme, the only
+// customer with a channel, and was reported by acme's own person or an
+// unknown user of acme's channel, or opened by staff.
 func FuzzSlackEndpoints(f *testing.F) {
 	e := newEnvWith(f, "", cfgYAML, "CACME", "CENG", "CMGR")
 	f.Add(uint8(0), []byte(messageEvent("Ev1", "CACME", "UCLI", "1764032400.000001", "", "集群宕机了")))
@@ -88,6 +91,18 @@ func FuzzSlackEndpoints(f *testing.F) {
 		code, _ := e.signed(paths[i], types[i], body)
 		if code >= 500 || code == http.StatusUnauthorized {
 			t.Fatalf("%s %q: %d", paths[i], body, code)
+		}
+		list, err := e.store.ListIncidents(t.Context(), storage.IncidentFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inc := range list {
+			switch {
+			case inc.CustomerID != "acme":
+				t.Fatalf("%s %q opened #%d for %q", paths[i], body, inc.ID, inc.CustomerID)
+			case inc.ReportedBy != "" && inc.ReportedBy != "li" && inc.ReportedBy != "wang" && inc.ReportedBy != "zhao" && inc.ReportedBy != "chen":
+				t.Fatalf("%s %q: #%d reported by %q, nobody in the directory", paths[i], body, inc.ID, inc.ReportedBy)
+			}
 		}
 	})
 }
