@@ -39,6 +39,13 @@ type Inbound struct {
 	UserName  string
 	Text      string
 	EventID   string // the platform's delivery id, for dedupe; "" if none
+	// InBand says the adapter shows a command's answer itself, in the
+	// platform's own channel for it (Slack's ephemeral response, Telegram's
+	// button toast): the router returns the reply instead of queueing it.
+	InBand bool
+	// ReplyIn is the thread a queued reply to this message goes to; ""
+	// means ThreadID.
+	ReplyIn string
 }
 
 // Outbound is a message to post.
