@@ -41,8 +41,6 @@ import (
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/console"
 	"github.com/slakeeper/slakeeper/bot/metrics"
-	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
-	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
 )
@@ -66,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if cmd == "" {
 		cmd = "console"
-		if getenv("SLACK_BOT_TOKEN") != "" || getenv("TELEGRAM_BOT_TOKEN") != "" {
+		if len(platforms.Enabled(getenv)) > 0 {
 			cmd = "serve"
 		}
 	}
@@ -111,9 +109,9 @@ func loadConfig(getenv func(string) string, override string) (*config.Config, er
 		path = getenv("CONFIG")
 	}
 	if path == "" {
-		return config.Parse("examples/slakeeper.yaml (built in)", exampleConfig)
+		return config.Parse("examples/slakeeper.yaml (built in)", exampleConfig, platforms)
 	}
-	return config.Load(path)
+	return config.Load(path, platforms)
 }
 
 // logLevel is LOG_LEVEL's level, or def when it is not set.
@@ -164,26 +162,22 @@ func databaseURL(getenv func(string) string) string {
 	return "slakeeper.db"
 }
 
-// open loads the configuration, connects to the database, migrates it and
-// loads the configured directory into it.
-func open(ctx context.Context, getenv func(string) string) (*config.Config, *storage.Store, error) {
-	cfg, err := loadConfig(getenv, "")
-	if err != nil {
-		return nil, nil, err
-	}
+// openStore connects to the database, migrates it and loads the
+// configured directory into it.
+func openStore(ctx context.Context, getenv func(string) string, cfg *config.Config) (*storage.Store, error) {
 	store, err := storage.Open(ctx, databaseURL(getenv))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if _, err := store.Migrate(ctx); err != nil {
 		store.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	if err := store.SyncDirectory(ctx, cfg.Directory); err != nil {
 		store.Close()
-		return nil, nil, fmt.Errorf("load configuration into the database: %w", err)
+		return nil, fmt.Errorf("load configuration into the database: %w", err)
 	}
-	return cfg, store, nil
+	return store, nil
 }
 
 func newDirectory(cfg *config.Config) *sla.Directory {
@@ -202,7 +196,11 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	cfg, store, err := open(ctx, getenv)
+	cfg, err := loadConfig(getenv, "")
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, getenv, cfg)
 	if err != nil {
 		return err
 	}
@@ -241,19 +239,24 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	slackToken, tgToken := getenv("SLACK_BOT_TOKEN"), getenv("TELEGRAM_BOT_TOKEN")
-	if slackToken == "" && tgToken == "" {
-		return errors.New("no chat platform configured: set SLACK_BOT_TOKEN or TELEGRAM_BOT_TOKEN, or try `slakeeper console`")
+	enabled := platforms.Enabled(getenv)
+	if len(enabled) == 0 {
+		var how []string
+		for _, p := range platforms.All() {
+			if p.Enabled != nil {
+				how = append(how, p.Env[0])
+			}
+		}
+		return fmt.Errorf("no chat platform configured: set %s, or try `slakeeper console`", strings.Join(how, " or "))
 	}
 	cfg, err := loadConfig(getenv, "")
 	if err != nil {
 		return err
 	}
-	running := map[string]bool{chat.PlatformSlack: slackToken != "", chat.PlatformTelegram: tgToken != ""}
-	if err := unserved(cfg, running); err != nil {
+	if err := unserved(cfg, enabled); err != nil {
 		return err
 	}
-	cfg, store, err := open(ctx, getenv)
+	store, err := openStore(ctx, getenv, cfg)
 	if err != nil {
 		return err
 	}
@@ -300,52 +303,22 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	defer stopInput()
 	var inputs sync.WaitGroup
 	var closers []func()
-	if slackToken != "" {
-		ad, err := slackadapter.New(ctx, slackadapter.Config{BotToken: slackToken, AppToken: getenv("SLACK_APP_TOKEN"),
-			SigningSecret: getenv("SLACK_SIGNING_SECRET"), APIURL: getenv("SLACK_API_URL")}, router, dir, clock, log)
+	env := chat.Env{Getenv: getenv, Handler: router, Directory: dir, Clock: clock, Log: log, Mux: mux, Locks: store}
+	for _, p := range enabled {
+		r, err := p.Start(ctx, env)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", p.Name, err)
 		}
-		senders[chat.PlatformSlack] = ad
-		closers = append(closers, ad.Close)
-		if getenv("SLACK_APP_TOKEN") != "" {
+		senders[p.Name] = r.Sender
+		if r.Close != nil {
+			closers = append(closers, r.Close)
+		}
+		if r.Run != nil {
 			inputs.Add(1)
 			go func() {
 				defer inputs.Done()
-				if err := ad.RunSocketMode(inputCtx); err != nil {
-					log.Error("slack socket mode stopped", "err", err)
-				}
-			}()
-		} else {
-			if getenv("SLACK_SIGNING_SECRET") == "" {
-				return errors.New("slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
-			}
-			ad.Routes(mux)
-		}
-	}
-	if tgToken != "" {
-		ad, err := tgadapter.New(ctx, tgadapter.Config{Token: tgToken, APIURL: getenv("TELEGRAM_API_URL"),
-			WebhookSecret: getenv("TELEGRAM_WEBHOOK_SECRET"), WebhookURL: getenv("TELEGRAM_WEBHOOK_URL")}, router, dir, log)
-		if err != nil {
-			return err
-		}
-		senders[chat.PlatformTelegram] = ad
-		if err := ad.SetCommands(ctx); err != nil {
-			log.Warn("telegram: command menu not set", "err", err)
-		}
-		if getenv("TELEGRAM_WEBHOOK_SECRET") != "" {
-			mux.Handle("POST /telegram/webhook", ad.WebhookHandler())
-			if getenv("TELEGRAM_WEBHOOK_URL") != "" {
-				if err := ad.SetWebhook(ctx); err != nil {
-					return err
-				}
-			}
-		} else {
-			inputs.Add(1)
-			go func() {
-				defer inputs.Done()
-				if err := ad.Poll(inputCtx, store); err != nil {
-					log.Error("telegram polling stopped", "err", err)
+				if err := r.Run(inputCtx); err != nil {
+					log.Error("input stopped", "platform", p.Name, "err", err)
 				}
 			}()
 		}
@@ -413,20 +386,17 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	return nil
 }
 
-// howToRun says how each platform is switched on.
-var howToRun = map[string]string{
-	chat.PlatformSlack:    "set SLACK_BOT_TOKEN",
-	chat.PlatformTelegram: "set TELEGRAM_BOT_TOKEN",
-	chat.PlatformConsole:  "console channels work only in `slakeeper console`",
-}
-
 // unserved refuses a configuration with channels on a platform that will
 // not run: every message to them would be dropped.
-func unserved(cfg *config.Config, running map[string]bool) error {
+func unserved(cfg *config.Config, running []chat.Platform) error {
+	on := map[string]bool{}
+	for _, p := range running {
+		on[p.Name] = true
+	}
 	missing := map[string][]string{}
 	var order []string
 	for _, ch := range cfg.Directory.Channels {
-		if running[ch.Platform] {
+		if on[ch.Platform] {
 			continue
 		}
 		if missing[ch.Platform] == nil {
@@ -438,8 +408,9 @@ func unserved(cfg *config.Config, running map[string]bool) error {
 		return nil
 	}
 	var lines []string
-	for _, p := range order {
-		lines = append(lines, fmt.Sprintf("  %s channels %s: %s, or remove them from the configuration", p, strings.Join(missing[p], ", "), howToRun[p]))
+	for _, name := range order {
+		p, _ := platforms.Lookup(name)
+		lines = append(lines, fmt.Sprintf("  %s channels %s: %s, or remove them from the configuration", name, strings.Join(missing[name], ", "), p.HowToRun))
 	}
 	return fmt.Errorf("refusing to serve: configured channels have no running adapter, so nothing would reach them\n%s", strings.Join(lines, "\n"))
 }

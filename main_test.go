@@ -94,7 +94,7 @@ func TestMigrateOnPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !strings.Contains(out.String(), "postgres: applied 0 migration(s) []; schema version 5") {
+	if !strings.Contains(out.String(), "postgres: applied 0 migration(s) []; schema version 6") {
 		t.Fatal(out.String())
 	}
 }

@@ -163,7 +163,10 @@ const migrationLockKey = 0x51a4ee9e
 // Migrate applies every embedded migration not yet applied, in order, each in
 // its own transaction, under a lock so that replicas starting together apply
 // each migration once. It returns the versions it applied.
-func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+func (s *Store) Migrate(ctx context.Context) ([]int, error) { return s.migrateUpTo(ctx, 0) }
+
+// migrateUpTo is Migrate stopping after version upTo (0: the last).
+func (s *Store) migrateUpTo(ctx context.Context, upTo int) ([]int, error) {
 	ms, err := s.migrations()
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
@@ -186,6 +189,9 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	var applied []int
 	for i := range ms {
 		m := &ms[i]
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		if err := s.migrate(ctx, conn, m); err != nil {
 			return applied, err
 		} else if m.applied {

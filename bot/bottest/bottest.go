@@ -15,10 +15,18 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/config"
+	"github.com/slakeeper/slakeeper/bot/console"
+	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
+	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/sla/classify"
 	"github.com/slakeeper/slakeeper/storage"
 )
+
+// Platforms are the platforms a test configuration may name: the program's
+// (the root platforms.go lists the same).
+var Platforms = chat.NewRegistry(console.Platform, slackadapter.Platform, tgadapter.Platform)
 
 // Deliver fires the timers due now and drains the outbox through the
 // dispatcher, as the engine and dispatcher loops would.
@@ -68,7 +76,7 @@ func (l *Logs) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.St
 // store.
 func Configure(t testing.TB, s *storage.Store, yaml string) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse("test.yaml", []byte(yaml))
+	cfg, err := config.Parse("test.yaml", []byte(yaml), Platforms)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,15 +7,18 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/sla"
 )
 
@@ -137,6 +140,11 @@ type Person struct {
 	Role     string `yaml:"role"`
 	Customer string `yaml:"customer"`
 	Language string `yaml:"language"`
+	// IDs are the person's user ids by platform name ({slack: U024BE7LH,
+	// telegram: "123456789"}).
+	IDs map[string]string `yaml:"ids"`
+	// Slack and Telegram are the older spelling of ids.slack and
+	// ids.telegram, still read.
 	Slack    string `yaml:"slack"`
 	Telegram string `yaml:"telegram"`
 }
@@ -150,24 +158,26 @@ type Channel struct {
 	Language string `yaml:"language"`
 }
 
-// Load reads and validates the file at path.
-func Load(path string) (*Config, error) {
+// Load reads and validates the file at path; platforms are the chat
+// platforms its ids and channels may name.
+func Load(path string, platforms *chat.Registry) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, b)
+	return Parse(path, b, platforms)
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 
-// Parse validates configuration text; name is used in messages.
-func Parse(name string, text []byte) (*Config, error) {
+// Parse validates configuration text; name is used in messages and
+// platforms are the chat platforms its ids and channels may name.
+func Parse(name string, text []byte, platforms *chat.Registry) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(text, &root); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	v := validator{file: name, nodes: map[string]*yaml.Node{}, typed: map[int]bool{}}
+	v := validator{file: name, platforms: platforms, nodes: map[string]*yaml.Node{}, typed: map[int]bool{}}
 	var cfg Config
 	if len(root.Content) == 0 {
 		return nil, fmt.Errorf("%s: the file is empty", name)
@@ -199,10 +209,11 @@ func Parse(name string, text []byte) (*Config, error) {
 }
 
 type validator struct {
-	file  string
-	nodes map[string]*yaml.Node // field path -> its value node
-	errs  []error
-	typed map[int]bool // lines whose value index found of the wrong form
+	file      string
+	platforms *chat.Registry
+	nodes     map[string]*yaml.Node // field path -> its value node
+	errs      []error
+	typed     map[int]bool // lines whose value index found of the wrong form
 }
 
 // index records the node of every field path and reports unknown keys and
@@ -231,6 +242,10 @@ func (v *validator) index(n *yaml.Node, t reflect.Type, path string) {
 		case t.Kind() == reflect.Struct && t != reflect.TypeOf(time.Time{}):
 			if n.Kind != yaml.MappingNode {
 				bad = "a block of fields (key: value)"
+			}
+		case t.Kind() == reflect.Map:
+			if n.Kind != yaml.MappingNode {
+				bad = "a block of entries (key: value)"
 			}
 		case t.Kind() == reflect.Slice:
 			if n.Kind != yaml.SequenceNode {
@@ -277,11 +292,55 @@ func (v *validator) index(n *yaml.Node, t reflect.Type, path string) {
 			v.index(n.Content[i+1], ft, sub)
 			v.nodes[sub] = n.Content[i] // report a field at its key's line
 		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			sub := path + "." + n.Content[i].Value
+			v.index(n.Content[i+1], t.Elem(), sub)
+			v.nodes[sub] = n.Content[i]
+		}
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		for i, item := range n.Content {
 			v.index(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
 		}
 	}
+}
+
+// identity is a platform id of a person, with the field it came from.
+type identity struct{ Platform, UserID, path string }
+
+// identities are a person's platform ids, each checked against its
+// platform: ids, the older per-platform fields, and the person id itself on
+// the platforms where one types as a person (the console).
+func (v *validator) identities(path string, pe Person) []identity {
+	given := map[string]identity{}
+	for _, old := range []identity{{"slack", pe.Slack, path + ".slack"}, {"telegram", pe.Telegram, path + ".telegram"}} {
+		if old.UserID != "" {
+			given[old.Platform] = old
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(pe.IDs)) {
+		id := identity{name, pe.IDs[name], path + ".ids." + name}
+		if prev, ok := given[name]; ok && prev.UserID != id.UserID {
+			v.errf(id.path, "%q differs from %s %q: give the id once, under ids", id.UserID, prev.path, prev.UserID)
+			continue
+		}
+		given[name] = id
+	}
+	for _, p := range v.platforms.All() {
+		if _, ok := given[p.Name]; p.PersonIsUser && !ok {
+			given[p.Name] = identity{p.Name, pe.ID, path + ".id"}
+		}
+	}
+	var out []identity
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		id := given[name]
+		if err := v.platforms.CheckUserID(id.Platform, id.UserID); err != nil {
+			v.errf(id.path, "%v", err)
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
 }
 
 // errf reports a problem at a field path, with the line of the closest
@@ -417,23 +476,14 @@ func (v *validator) validate(c *Config) {
 		}
 		c.Directory.People = append(c.Directory.People, sla.Person{ID: pe.ID, Name: name, Role: role,
 			Lang: v.lang(p+".language", pe.Language, lang), CustomerID: cust})
-		for _, id := range []sla.Identity{{Platform: "slack", UserID: pe.Slack}, {Platform: "telegram", UserID: pe.Telegram}, {Platform: "console", UserID: pe.ID}} {
-			if id.UserID == "" {
-				continue
-			}
-			if id.Platform == "telegram" {
-				if _, err := strconv.ParseInt(id.UserID, 10, 64); err != nil {
-					v.errf(p+".telegram", "%q is not a Telegram user id (a number)", id.UserID)
-				}
-			}
+		for _, id := range v.identities(p, pe) {
 			key := id.Platform + ":" + id.UserID
 			if other, dup := ids[key]; dup {
-				v.errf(p+"."+id.Platform, "%s id %q also belongs to %s", id.Platform, id.UserID, other)
+				v.errf(id.path, "%s id %q also belongs to %s", id.Platform, id.UserID, other)
 				continue
 			}
 			ids[key] = pe.ID
-			id.PersonID = pe.ID
-			c.Directory.Identities = append(c.Directory.Identities, id)
+			c.Directory.Identities = append(c.Directory.Identities, sla.Identity{Platform: id.Platform, UserID: id.UserID, PersonID: pe.ID})
 		}
 	}
 
@@ -473,13 +523,14 @@ func (v *validator) validate(c *Config) {
 	chans := map[string]bool{}
 	for i, ch := range c.Channels {
 		p := fmt.Sprintf("channels[%d]", i)
-		switch ch.Platform {
-		case "slack", "telegram", "console":
-		default:
-			v.errf(p+".platform", "%q is not a platform: use slack, telegram or console", ch.Platform)
-		}
-		if strings.TrimSpace(ch.ID) == "" {
+		var unknown *chat.UnknownPlatformError
+		switch err := v.platforms.CheckChatID(ch.Platform, ch.ID); {
+		case errors.As(err, &unknown):
+			v.errf(p+".platform", "%v", err)
+		case strings.TrimSpace(ch.ID) == "":
 			v.errf(p+".id", "the channel id is missing")
+		case err != nil:
+			v.errf(p+".id", "%v", err)
 		}
 		key := ch.Platform + ":" + ch.ID
 		if chans[key] {

@@ -6,11 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/chat"
+	"github.com/slakeeper/slakeeper/bot/console"
+	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
+	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/sla"
 )
 
+// platforms are the program's (platforms.go at the root).
+var platforms = chat.NewRegistry(console.Platform, slackadapter.Platform, tgadapter.Platform)
+
 func TestExampleIsValid(t *testing.T) {
-	c, err := Load("../../examples/slakeeper.yaml")
+	c, err := Load("../../examples/slakeeper.yaml", platforms)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +66,7 @@ oncall:
   handover: someday 9am
   people: [li, ghost]
 `
-	_, err := Parse("bad.yaml", []byte(bad))
+	_, err := Parse("bad.yaml", []byte(bad), platforms)
 	if err == nil {
 		t.Fatal("bad config accepted")
 	}
@@ -99,7 +106,7 @@ intake:
 customers:
   - {id: acme, name: A, accepted_on: 2026-13-01, policy: {repeat_daily_at: "7:61"}}
 people: {id: li}
-`))
+`), platforms)
 	for _, want := range []string{
 		`x.yaml:2: policy.ack_within: "30 minutes" is not a duration: use e.g. 30m, 2h or 24h`,
 		`x.yaml:3: policy.lead_after: "15" is not a duration: use e.g. 30m, 2h or 24h`,
@@ -117,11 +124,11 @@ people: {id: li}
 	if err != nil && strings.Contains(err.Error(), "cannot unmarshal") {
 		t.Errorf("a problem said twice, once in the decoder's words:\n%v", err)
 	}
-	_, err = Parse("x.yaml", []byte("customers: [\n"))
+	_, err = Parse("x.yaml", []byte("customers: [\n"), platforms)
 	if err == nil || !strings.HasPrefix(err.Error(), "x.yaml: ") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := Parse("x.yaml", nil); err == nil {
+	if _, err := Parse("x.yaml", nil, platforms); err == nil {
 		t.Fatal("empty file accepted")
 	}
 }
@@ -131,15 +138,62 @@ func TestDuplicateIdentities(t *testing.T) {
   - {id: a, role: engineer, slack: U1}
   - {id: b, role: engineer, slack: U1}
   - {id: a, role: engineer}
-`))
+`), platforms)
 	if err == nil || !strings.Contains(err.Error(), `d.yaml:3: people[1].slack: slack id "U1" also belongs to a`) ||
 		!strings.Contains(err.Error(), `d.yaml:4: people[2].id: person "a" is defined twice`) {
 		t.Fatalf("err = %v", err)
 	}
 }
 
+// People carry their ids by platform name; the older per-platform fields
+// still work; every id is checked by its platform, and a platform the
+// program does not speak is named as such.
+func TestPlatformIDs(t *testing.T) {
+	c, err := Parse("p.yaml", []byte(`people:
+  - {id: a, role: engineer, ids: {slack: U1, telegram: "42"}}
+  - {id: b, role: lead, slack: U2, ids: {slack: U2}}
+`), platforms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, id := range c.Directory.Identities {
+		got = append(got, id.Platform+":"+id.UserID+"="+id.PersonID)
+	}
+	if want := "console:a=a slack:U1=a telegram:42=a console:b=b slack:U2=b"; strings.Join(got, " ") != want {
+		t.Fatalf("identities %q, want %q", strings.Join(got, " "), want)
+	}
+
+	_, err = Parse("p.yaml", []byte(`people:
+  - id: a
+    role: engineer
+    ids:
+      irc: nick
+      telegram: "@a"
+  - {id: b, role: engineer, slack: U2, ids: {slack: U3}}
+  - {id: c, role: engineer, ids: {slack: ""}}
+  - {id: d, role: engineer, ids: [U4]}
+channels:
+  - {platform: telegram, id: general, kind: engineering}
+  - {platform: feishu, id: oc_1, kind: engineering}
+`), platforms)
+	for _, want := range []string{
+		`p.yaml:5: people[0].ids.irc: "irc" is not a platform: use console, slack or telegram`,
+		`p.yaml:6: people[0].ids.telegram: "@a" is not a Telegram user id (a number)`,
+		`p.yaml:7: people[1].ids.slack: "U3" differs from people[1].slack "U2": give the id once, under ids`,
+		`p.yaml:8: people[2].ids.slack: the slack id is missing`,
+		`p.yaml:9: people[3].ids: is not a block of entries (key: value)`,
+		`p.yaml:11: channels[0].id: "general" is not a Telegram chat id (a number)`,
+		`p.yaml:12: channels[1].platform: "feishu" is not a platform: use console, slack or telegram`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
 func TestMissingFile(t *testing.T) {
-	if _, err := Load(os.DevNull + "/nope.yaml"); err == nil {
+	if _, err := Load(os.DevNull+"/nope.yaml", platforms); err == nil {
 		t.Fatal("missing file accepted")
 	}
 }
@@ -164,7 +218,7 @@ customers:
 people:
   - {id: wang, role: engineer}
   - {id: sam, role: engineer}
-`))
+`), platforms)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +257,7 @@ customers:
       - {from: soon, to: 2026-12-20, onsite: [ghost]}
 people:
   - {id: li, role: customer, customer: acme}
-`))
+`), platforms)
 	for _, want := range []string{"bad.yaml:2: calendar.inspection_day: must be a day of the quarter",
 		`bad.yaml:3: calendar.health_checks[0]: "13-40" is not a day of the year`, `bad.yaml:4: calendar.at: "noon" is not a time of day`,
 		"bad.yaml:5: calendar.revisit_every_months: must divide the year", "policy: the critical ladder needs",
@@ -226,7 +280,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("calendar: {inspection_day: 0, health_checks: [\"02-30\"]}\ncustomers: [{id: a, critical: [{from: 2026-01-01, to: 2026-01-01}]}]"))
 	f.Add([]byte("oncall: {handover: \"sun 25:99\", people: [x]}"))
 	f.Fuzz(func(t *testing.T, text []byte) {
-		c, err := Parse("f.yaml", text)
+		c, err := Parse("f.yaml", text, platforms)
 		if err == nil && (c.Location == nil || c.BasePolicy.Validate() != nil) {
 			t.Fatalf("accepted an invalid configuration: %+v", c)
 		}
@@ -239,7 +293,7 @@ func TestRepeatBackOff(t *testing.T) {
 customers:
   - {id: acme, name: A, policy: {repeat_steps: 2, repeat_every: 1h}}
   - {id: globex, name: G, policy: {repeat_steps: 0}}
-`))
+`), platforms)
 	if err != nil {
 		t.Fatal(err)
 	}

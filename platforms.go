@@ -1,0 +1,16 @@
+package main
+
+import (
+	"github.com/slakeeper/slakeeper/bot/chat"
+	"github.com/slakeeper/slakeeper/bot/console"
+	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
+	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
+)
+
+// platforms are the chat platforms slakeeper speaks. A new platform is a
+// package that exports its chat.Platform, and one line here.
+var platforms = chat.NewRegistry(
+	console.Platform,
+	slackadapter.Platform,
+	tgadapter.Platform,
+)
