@@ -111,7 +111,7 @@ func (h *harness) say(user, chatID, thread, text string) []chat.Outbound {
 	h.seq++
 	id := "17000000" + strings.Repeat("0", 2) + "." + string(rune('a'+h.seq%26)) + strings.Repeat("1", h.seq/26+1)
 	replies, err := h.router.Handle(context.Background(), chat.Inbound{Platform: chat.PlatformSlack, ChatID: chatID, ThreadID: thread,
-		MessageID: id, UserID: user, UserName: user, Text: text, EventID: "Ev" + id})
+		MessageID: id, UserID: user, UserName: user, Text: text, EventID: "Ev" + id, InBand: true}) // a slash command's answer is in band
 	if err != nil {
 		h.t.Fatalf("%s says %q: %v", user, text, err)
 	}

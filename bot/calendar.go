@@ -54,7 +54,7 @@ func (s *Service) FileOccasionReport(ctx context.Context, customerID string, kin
 		return last, sla.Errorf(sla.EINVALID, "err.no_occasion", map[string]any{"customer": cu.Name,
 			"occasion": i18n.T(s.Dir.DefaultLang, "occasion."+string(kind), nil)}, "%s has had no %s yet", cu.ID, kind)
 	}
-	err = s.Store.InTx(ctx, func(tx *storage.Tx) error {
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
 		if err := tx.FileServiceReport(ctx, storage.ServiceReport{Kind: string(kind), CustomerID: cu.ID, Period: last.Period,
 			FiledAt: now, FiledBy: actor.ID, Body: body}); err != nil {
 			return err
@@ -96,7 +96,7 @@ func (s *Service) AddRevisit(ctx context.Context, customerID string, actor sla.P
 		return "", err
 	}
 	_, _, period := s.Dir.Calendar.RevisitPeriod(now)
-	return period, s.Store.InTx(ctx, func(tx *storage.Tx) error {
+	return period, s.inTx(ctx, func(tx *storage.Tx) error {
 		return tx.AddCustomerNote(ctx, storage.CustomerNote{CustomerID: customerID, At: now, AuthorID: actor.ID, Body: body})
 	})
 }
@@ -109,7 +109,7 @@ func (s *Service) AnnounceRelease(ctx context.Context, actor sla.Person, version
 	stored, _ := json.Marshal(notes)
 	r := storage.Release{Version: version, Notes: string(stored), AnnouncedAt: now, AnnouncedBy: actor.ID}
 	n := 0
-	err := s.Store.InTx(ctx, func(tx *storage.Tx) error {
+	err := s.inTx(ctx, func(tx *storage.Tx) error {
 		if err := tx.InsertRelease(ctx, &r); err != nil {
 			if e, ok := sla.AsError(err); ok && e.Code == sla.ECONFLICT {
 				return sla.Errorf(sla.ECONFLICT, "err.release_exists", map[string]any{"version": version}, "%s was announced already", version)
@@ -162,7 +162,7 @@ func (s *Service) AddCritical(ctx context.Context, w sla.CriticalWindow, actor s
 	if err != nil {
 		return err
 	}
-	err = s.Store.InTx(ctx, func(tx *storage.Tx) error {
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
 		if len(w.Onsite) == 0 {
 			if cu.Engineer != "" {
 				w.Onsite = []string{cu.Engineer}
@@ -265,7 +265,7 @@ func (s *Service) SendFiles(ctx context.Context, place commands.Place, now time.
 	if err != nil {
 		return err
 	}
-	err = s.Store.InTx(ctx, func(tx *storage.Tx) error { return tx.Enqueue(ctx, now, msgs...) })
+	err = s.inTx(ctx, func(tx *storage.Tx) error { return tx.Enqueue(ctx, now, msgs...) })
 	if err == nil {
 		s.kick()
 	}

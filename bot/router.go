@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -61,25 +62,55 @@ func (r *Router) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, 
 	return nil, err
 }
 
+// command runs a command. Its effect, and the delivery's dedupe, commit in
+// one transaction (see delivery). Its answer is returned for an adapter
+// that shows it in band; otherwise it is queued in the outbox, to the
+// thread the command was given in, marking the delivery if no effect did:
+// a redelivered command is answered once.
 func (r *Router) command(ctx context.Context, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel, chKnown bool, lang sla.Lang) ([]chat.Outbound, error) {
-	reply := func(text string, refused bool) []chat.Outbound {
-		return []chat.Outbound{{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: "reply", Refused: refused}}
-	}
+	var d *delivery
 	if in.EventID != "" {
-		fresh := false
-		if err := r.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
-			var err error
-			fresh, err = tx.MarkInbound(ctx, in.Platform, in.EventID, now)
-			return err
-		}); err != nil {
-			return nil, err
-		}
-		if !fresh {
-			return nil, nil
-		}
+		d = &delivery{platform: in.Platform, id: in.EventID, at: now}
+		ctx = withDelivery(ctx, d)
 	}
+	text, refused, err := r.run(ctx, in, now, person, ch, chKnown, lang)
+	if errors.Is(err, errDuplicate) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if in.InBand {
+		if d != nil && !d.marked {
+			if err := r.Svc.inTx(ctx, func(*storage.Tx) error { return nil }); err != nil {
+				if errors.Is(err, errDuplicate) {
+					return nil, nil
+				}
+				return nil, err
+			}
+		}
+		return []chat.Outbound{{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: chat.KindReply, Refused: refused}}, nil
+	}
+	thread := in.ReplyIn
+	if thread == "" {
+		thread = in.ThreadID
+	}
+	reply := storage.Outgoing{Platform: in.Platform, ChatID: in.ChatID, ThreadID: thread, Kind: chat.KindReply, Body: text}
+	err = r.Svc.inTx(ctx, func(tx *storage.Tx) error { return tx.Enqueue(ctx, now, reply) })
+	if errors.Is(err, errDuplicate) {
+		return nil, nil
+	}
+	if err == nil {
+		r.Svc.kick()
+	}
+	return nil, err
+}
+
+// run runs a command as person and returns its answer, and whether it
+// turns the request down. A delivery seen before is errDuplicate.
+func (r *Router) run(ctx context.Context, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel, chKnown bool, lang sla.Lang) (string, bool, error) {
 	if !person.Role.Valid() {
-		return reply(i18n.T(lang, "err.unknown_user", nil), true), nil
+		return i18n.T(lang, "err.unknown_user", nil), true, nil
 	}
 	req := commands.Request{Now: now, Actor: person, Lang: lang, Text: in.Text,
 		Place: commands.Place{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, MessageID: in.MessageID}}
@@ -89,19 +120,24 @@ func (r *Router) command(ctx context.Context, in chat.Inbound, now time.Time, pe
 	if in.ThreadID != "" {
 		id, ok, err := r.Svc.Store.IncidentInThread(ctx, storage.ThreadRef{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID})
 		if err != nil {
-			return nil, err
+			return "", false, err
 		}
 		if ok {
 			req.ThreadIncident = id
 		}
 	}
 	res := commands.Handler{Svc: r.Svc}.Handle(ctx, req)
-	if res.Err != nil {
-		if sla.ErrorCode(res.Err) == sla.EINTERNAL {
-			r.Log.ErrorContext(ctx, "command failed", "platform", in.Platform, "user", in.UserID, "err", res.Err)
-		} else {
-			r.Log.InfoContext(ctx, "command refused", "platform", in.Platform, "user", in.UserID, "code", sla.ErrorCode(res.Err))
-		}
+	if errors.Is(res.Err, errDuplicate) {
+		return "", false, errDuplicate
 	}
-	return reply(res.Text, res.Err != nil), nil
+	if sla.ErrorCode(res.Err) == sla.EINTERNAL {
+		// Nothing committed, the delivery included: the platform delivers
+		// the command again, or the adapter says it failed.
+		r.Log.ErrorContext(ctx, "command failed", "platform", in.Platform, "user", in.UserID, "err", res.Err)
+		return "", false, res.Err
+	}
+	if res.Err != nil {
+		r.Log.InfoContext(ctx, "command refused", "platform", in.Platform, "user", in.UserID, "code", sla.ErrorCode(res.Err))
+	}
+	return res.Text, res.Err != nil, nil
 }

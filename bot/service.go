@@ -113,13 +113,13 @@ func (s *Service) PruneInbound(ctx context.Context, now time.Time) (int64, error
 
 // SetOnCall puts a person on call from now until end.
 func (s *Service) SetOnCall(ctx context.Context, o sla.Override) error {
-	return s.Store.InTx(ctx, func(tx *storage.Tx) error { return tx.AddOverride(ctx, o) })
+	return s.inTx(ctx, func(tx *storage.Tx) error { return tx.AddOverride(ctx, o) })
 }
 
 // Open opens an incident in one transaction.
 func (s *Service) Open(ctx context.Context, r commands.OpenRequest) (sla.Incident, error) {
 	var inc sla.Incident
-	err := s.Store.InTx(ctx, func(tx *storage.Tx) error {
+	err := s.inTx(ctx, func(tx *storage.Tx) error {
 		var err error
 		inc, err = s.open(ctx, tx, r)
 		return err
@@ -268,7 +268,7 @@ func (s *Service) outgoing(incidentID int64, kind, platform, chat, thread, text 
 func (s *Service) Change(ctx context.Context, id int64, actor sla.Person, now time.Time, fn commands.ChangeFunc) (sla.Incident, error) {
 	var inc sla.Incident
 	var kind sla.EventKind
-	err := s.Store.InTx(ctx, func(tx *storage.Tx) error {
+	err := s.inTx(ctx, func(tx *storage.Tx) error {
 		var err error
 		inc, err = s.change(ctx, tx, id, actor, now, func(i *sla.Incident, p sla.Policy) (sla.Event, error) {
 			ev, err := fn(i, p)
@@ -485,7 +485,7 @@ func (s *Service) Merge(ctx context.Context, r commands.MergeRequest) (dup, into
 	notFound := func(id int64) error {
 		return sla.Errorf(sla.ENOTFOUND, "err.not_found", map[string]any{"id": id}, "incident #%d not found", id)
 	}
-	err = s.Store.InTx(ctx, func(tx *storage.Tx) error {
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
 		// Lock both rows in id order, so that two merges of the same pair
 		// wait for each other instead of deadlocking.
 		first, second := min(r.Duplicate, r.Into), max(r.Duplicate, r.Into)

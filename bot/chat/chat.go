@@ -26,6 +26,7 @@ const (
 	// KindFile is an attachment (a chart, a CSV, a document): File holds it.
 	KindFile  = "file"
 	KindCard  = "card"  // an incident card: edited in place once posted
+	KindReply = "reply" // the answer to a command
 	KindAlert = "alert" // a reminder or escalation: in the card's thread if there is one
 )
 

@@ -226,7 +226,8 @@ func (c *Console) line(ctx context.Context, line string) bool {
 	}
 	c.seq++
 	in := chat.Inbound{Platform: chat.PlatformConsole, ChatID: c.chat, ThreadID: c.thread,
-		MessageID: fmt.Sprintf("%s-%d", c.run, c.seq), UserID: c.as.ID, UserName: c.as.Name, Text: line}
+		MessageID: fmt.Sprintf("%s-%d", c.run, c.seq), UserID: c.as.ID, UserName: c.as.Name, Text: line,
+		InBand: true} // the terminal shows a command's answer under it
 	replies, err := c.Router.Handle(ctx, in)
 	if err != nil {
 		fmt.Fprintf(c.Out, "  error: %v\n", err)

@@ -151,7 +151,7 @@ func (a *Adapter) respond(ctx context.Context, responseURL, text string) error {
 // the same id is a replay and is dropped.
 func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand, deliveryID string) string {
 	in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
-		Text: commandText(c.Command, c.Text), EventID: deliveryID}
+		Text: commandText(c.Command, c.Text), EventID: deliveryID, InBand: true}
 	return a.reply(ctx, in, c.ResponseURL)
 }
 
@@ -172,7 +172,7 @@ func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback, 
 		if !ok {
 			continue
 		}
-		in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name, Text: line}
+		in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name, Text: line, InBand: true}
 		if deliveryID != "" {
 			in.EventID = fmt.Sprintf("%s/%d", deliveryID, i)
 		}

@@ -66,7 +66,7 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int64, m *models.Messa
 	self := threadRef{topic: topic, message: m.ID}.String()
 	in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(m.Chat.ID, 10), ThreadID: thread,
 		MessageID: self, UserID: strconv.FormatInt(m.From.ID, 10), UserName: name(m.From), Text: text,
-		EventID: "u" + strconv.FormatInt(updateID, 10)}
+		EventID: "u" + strconv.FormatInt(updateID, 10), ReplyIn: self}
 	replies, err := a.handler.Handle(ctx, in)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (a *Adapter) onCallback(ctx context.Context, q *models.CallbackQuery) error
 			line = "/button" // not one of ours: answered as an unknown command
 		}
 		in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(q.Message.Message.Chat.ID, 10),
-			UserID: strconv.FormatInt(q.From.ID, 10), UserName: name(&q.From), Text: line}
+			UserID: strconv.FormatInt(q.From.ID, 10), UserName: name(&q.From), Text: line, InBand: true}
 		replies, err := a.handler.Handle(ctx, in)
 		if err != nil {
 			a.log.Error("telegram: button failed", "err", err)

@@ -202,12 +202,25 @@ func TestTelegramEndToEnd(t *testing.T) {
 
 	// Commands in groups: /ack@ourbot is ours, /ack@otherbot is not.
 	e.tg.Say(acmeGroup, 100001, "李雷", "/ack@slakeeper_bot 1", 0, 0)
-	e.until("the refusal in the group", func() bool { return len(e.tg.BotMessages(acmeGroup)) == 3 })
+	// A typed command's answer goes through the outbox, like everything else.
+	e.until("the refusal in the group", func() bool { e.deliver(); return len(e.tg.BotMessages(acmeGroup)) == 3 })
 	has(t, e.tg.BotMessages(acmeGroup)[2].Plain, "抱歉，您没有权限执行 /ack")
 	e.tg.Say(engGroup, 200001, "王工", "/status@otherbot 1", 0, 0)
 	e.tg.Say(engGroup, 200001, "王工", "/status 1", 0, 0)
-	e.until("the status", func() bool { return len(e.tg.BotMessages(engGroup)) == 2 })
-	has(t, e.tg.BotMessages(engGroup)[1].Plain, "事件 #1 · 星辰数据")
+	e.until("the status", func() bool {
+		e.deliver()
+		ms := e.tg.BotMessages(engGroup)
+		return strings.Contains(ms[len(ms)-1].Plain, "事件 #1 · 星辰数据")
+	})
+	answers := 0
+	for _, m := range e.tg.BotMessages(engGroup) {
+		if strings.Contains(m.Plain, "事件 #1 · 星辰数据") || strings.Contains(m.Plain, "未知命令") {
+			answers++
+		}
+	}
+	if answers != 1 {
+		t.Fatalf("%d answers to /status@otherbot and /status: %+v", answers, e.tg.BotMessages(engGroup))
+	}
 
 	// Forum topics are honoured.
 	e.tg.Say(acmeGroup, 100001, "李雷", "平台无法登录，所有人都登不上", 0, 77)
