@@ -21,13 +21,15 @@ import (
 // OnUpdate handles one update: a group message goes to the router (a reply
 // in the incident's thread attaches to it), a button press runs its command
 // and is always answered. An error means the update was not stored and must
-// be delivered again; its update id dedupes it.
+// be delivered again; its update id dedupes it, so an update delivered again
+// after it was stored (a crash before the offset was confirmed, a webhook
+// retry) runs its command once.
 func (a *Adapter) OnUpdate(ctx context.Context, u *models.Update) error {
 	switch {
 	case u.Message != nil:
 		return a.onMessage(ctx, u.ID, u.Message)
 	case u.CallbackQuery != nil:
-		return a.onCallback(ctx, u.CallbackQuery)
+		return a.onCallback(ctx, u.ID, u.CallbackQuery)
 	}
 	return nil
 }
@@ -63,16 +65,20 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int64, m *models.Messa
 	if r := m.ReplyToMessage; r != nil && r.ID != topic {
 		thread = threadRef{topic: topic, message: r.ID}.String()
 	}
+	// A command is answered where it was given: in reply to the message
+	// itself, in its topic.
 	self := threadRef{topic: topic, message: m.ID}.String()
 	in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(m.Chat.ID, 10), ThreadID: thread,
 		MessageID: self, UserID: strconv.FormatInt(m.From.ID, 10), UserName: name(m.From), Text: text,
-		EventID: "u" + strconv.FormatInt(updateID, 10), ReplyIn: self}
+		EventID: eventID(updateID), ReplyIn: self}
 	replies, err := a.handler.Handle(ctx, in)
 	if err != nil {
 		return err
 	}
+	// A router that returns the answer instead of queueing it to ReplyIn
+	// still has it posted there.
 	for _, r := range replies {
-		r.ThreadID = self // answer the command where it was given
+		r.ThreadID = self
 		if _, err := a.Send(ctx, r); err != nil {
 			a.log.Warn("telegram: reply not sent", "err", err)
 		}
@@ -80,39 +86,73 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int64, m *models.Messa
 	return nil
 }
 
+// eventID is an update's delivery id for the router's dedupe. Update ids
+// are unique per bot, so messages and button presses share the namespace.
+func eventID(updateID int64) string { return "u" + strconv.FormatInt(updateID, 10) }
+
+// notOnCard answers a press of one of our buttons that came with no card
+// to act in: an inline-mode message (inline_message_id) is not a group's
+// incident card.
+const notOnCard = "⚠️ 此按钮只能在群组的事件卡片上使用 / This button works only on an incident card in a group"
+
 // onCallback runs a card button's command as the person who pressed it and
 // answers the press, so the button stops spinning; a refusal is shown as
-// an alert.
-func (a *Adapter) onCallback(ctx context.Context, q *models.CallbackQuery) error {
-	answer := ""
-	alert := false
-	if rest, ok := strings.CutPrefix(q.Data, callbackPrefix); ok && q.Message.Message != nil {
-		action, id, _ := strings.Cut(rest, ":")
-		line, known := chat.ActionCommand(action, id)
-		if !known {
-			line = "/button" // not one of ours: answered as an unknown command
-		}
-		in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(q.Message.Message.Chat.ID, 10),
-			UserID: strconv.FormatInt(q.From.ID, 10), UserName: name(&q.From), Text: line, InBand: true}
-		replies, err := a.handler.Handle(ctx, in)
-		if err != nil {
-			a.log.Error("telegram: button failed", "err", err)
-			answer, alert = "⚠️ internal error / 内部错误", true
-		}
-		var texts []string
-		for _, r := range replies {
-			texts = append(texts, r.Text)
-			alert = alert || r.Refused // a refusal must be read; a confirmation may flash
-		}
-		if answer == "" {
-			answer = strings.Join(texts, "\n")
-		}
+// an alert. A press delivered again changes nothing and gets an empty
+// answer.
+func (a *Adapter) onCallback(ctx context.Context, updateID int64, q *models.CallbackQuery) error {
+	answer, alert := "", false
+	if rest, ok := strings.CutPrefix(q.Data, callbackPrefix); ok {
+		answer, alert = a.press(ctx, updateID, q, rest)
 	}
 	if _, err := a.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: q.ID,
 		Text: fit(answer, maxCallbackText), ShowAlert: alert}); err != nil {
 		a.log.Warn("telegram: answerCallbackQuery failed", "err", a.scrub(err))
 	}
 	return nil
+}
+
+// press runs the command of one of our buttons ("<action>:<incident id>")
+// and returns the answer to show. The data says all the command needs, so
+// a card Telegram no longer shows the bot still works.
+func (a *Adapter) press(ctx context.Context, updateID int64, q *models.CallbackQuery, data string) (answer string, alert bool) {
+	chatID := pressedIn(q)
+	if chatID == 0 {
+		a.log.Info("telegram: refused a press outside a card", "user", q.From.ID, "inline", q.InlineMessageID != "")
+		return notOnCard, true
+	}
+	action, id, _ := strings.Cut(data, ":")
+	line, known := chat.ActionCommand(action, id)
+	if !known {
+		line = "/button" // not one of ours: answered as an unknown command
+	}
+	in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(chatID, 10),
+		UserID: strconv.FormatInt(q.From.ID, 10), UserName: name(&q.From), Text: line,
+		EventID: eventID(updateID), InBand: true}
+	replies, err := a.handler.Handle(ctx, in)
+	if err != nil {
+		a.log.Error("telegram: button failed", "err", err)
+		return chat.InternalError, true
+	}
+	var texts []string
+	for _, r := range replies {
+		texts = append(texts, r.Text)
+		alert = alert || r.Refused // a refusal must be read; a confirmation may flash
+	}
+	return strings.Join(texts, "\n"), alert
+}
+
+// pressedIn returns the chat of the card a button was pressed on, or 0 if
+// the press names none. Telegram sends a card older than 48 hours as an
+// InaccessibleMessage (date 0): its chat and id, no content, which is
+// enough.
+func pressedIn(q *models.CallbackQuery) int64 {
+	switch {
+	case q.Message.Message != nil:
+		return q.Message.Message.Chat.ID
+	case q.Message.InaccessibleMessage != nil:
+		return q.Message.InaccessibleMessage.Chat.ID
+	}
+	return 0
 }
 
 // WebhookHandler serves POST /telegram/webhook: a missing or wrong secret

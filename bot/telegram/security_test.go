@@ -59,6 +59,12 @@ func FuzzTelegramWebhook(f *testing.F) {
 	press, _ := e.tg.Press(engGroup, 1, 200001, "王工", "slk:ack:1")
 	seed, _ = json.Marshal(press)
 	f.Add(seed)
+	old, _ := e.tg.PressOld(engGroup, 1, 200001, "王工", "slk:take:1")
+	seed, _ = json.Marshal(old)
+	f.Add(seed)
+	inline, _ := e.tg.PressInline("AgAAAInline", 200001, "王工", "slk:ack:1")
+	seed, _ = json.Marshal(inline)
+	f.Add(seed)
 	f.Add([]byte(`{"update_id":3,"message":{"message_id":1,"chat":{"id":-1001001},"from":{"id":200001},"text":"/sla digest quarter"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		e.t = t

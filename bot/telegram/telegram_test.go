@@ -64,7 +64,12 @@ type env struct {
 
 func newEnv(t testing.TB, secret string) *env {
 	t.Helper()
-	s := storagetest.Postgres(t)
+	return newEnvOn(t, storagetest.Postgres(t), secret)
+}
+
+// newEnvOn is newEnv on a given store.
+func newEnvOn(t testing.TB, s *storage.Store, secret string) *env {
+	t.Helper()
 	cfg := bottest.Configure(t, s, cfgYAML)
 	fake := faketelegram.New(token, acmeGroup, engGroup, mgrGroup)
 	t.Cleanup(fake.Close)

@@ -3,7 +3,9 @@
 // answerCallbackQuery, setMyCommands, setWebhook, deleteWebhook) with
 // Telegram's response envelope and error codes, and the checks Telegram
 // makes: the token, that the chat exists, HTML that parses, the 4096
-// character limit, 64-byte callback data, answering a callback once.
+// character limit, 64-byte callback data, answering a callback once. Tests
+// play the people in the groups: Say writes, Press presses a button (PressOld
+// on a message older than 48 hours, PressInline on an inline-mode message).
 package faketelegram
 
 import (
@@ -71,6 +73,7 @@ type Server struct {
 	nextUpd   int64
 	arrived   chan struct{}
 	queries   map[string]bool // pending callback queries
+	nextQuery int
 	answers   []Answer
 	commands  map[string][]map[string]string // language -> commands
 	webhook   map[string]string
@@ -585,14 +588,39 @@ func (s *Server) Say(chat, from int64, name, text string, replyTo, topic int) (m
 func (s *Server) Press(chat int64, messageID int, from int64, name, data string) (map[string]any, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := fmt.Sprintf("q%d", len(s.queries)+len(s.answers)+1)
-	s.queries[id] = true
 	msg := map[string]any{"message_id": messageID, "date": 1, "chat": map[string]any{"id": chat, "type": "supergroup"}}
 	if m := s.find(chat, messageID); m != nil {
 		msg = s.wire(m)
 	}
+	return s.press(from, name, data, "message", msg)
+}
+
+// PressOld is a person pressing a button of a bot message older than 48
+// hours: Telegram no longer gives the bot its content, and the callback
+// query's message is an InaccessibleMessage (its chat and id, date 0).
+func (s *Server) PressOld(chat int64, messageID int, from int64, name, data string) (map[string]any, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.press(from, name, data, "message",
+		map[string]any{"message_id": messageID, "date": 0, "chat": map[string]any{"id": chat, "type": "supergroup"}})
+}
+
+// PressInline is a person pressing a button of a message sent via the bot
+// in inline mode: the callback query has inline_message_id and no message.
+func (s *Server) PressInline(inlineMessageID string, from int64, name, data string) (map[string]any, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.press(from, name, data, "inline_message_id", inlineMessageID)
+}
+
+// press queues a callback query whose origin (message or
+// inline_message_id) is where, and makes it answerable once.
+func (s *Server) press(from int64, name, data, where string, origin any) (map[string]any, string) {
+	s.nextQuery++
+	id := fmt.Sprintf("q%d", s.nextQuery)
+	s.queries[id] = true
 	u := map[string]any{"callback_query": map[string]any{"id": id, "data": data, "chat_instance": "ci",
-		"from": map[string]any{"id": from, "is_bot": false, "first_name": name}, "message": msg}}
+		"from": map[string]any{"id": from, "is_bot": false, "first_name": name}, where: origin}}
 	s.push(u)
 	return u, id
 }
