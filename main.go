@@ -99,7 +99,8 @@ const usage = `usage: slakeeper [console|serve|migrate|check-config [file]|class
 environment: DATABASE_URL (postgres://... or a SQLite file path; default slakeeper.db),
   CONFIG (YAML file; default: the built-in example), SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
   SLACK_SIGNING_SECRET, SLACK_API_URL, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
-  TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, HTTP_ADDR,
+  TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, HTTP_ADDR (default :8080),
+  METRICS_ADDR (GET /metrics for Prometheus; default 127.0.0.1:9090, loopback only),
   LOG_LEVEL (debug, info, warn or error; default info for serve, warn for console)
 `
 
@@ -134,7 +135,20 @@ var version = "dev"
 // versionString is the version, the commit it was built from (when the
 // build knows it) and the Go version.
 func versionString() string {
-	rev, dirty := "", false
+	rev, dirty := revision()
+	out := "slakeeper " + version
+	if rev != "" {
+		out += " commit " + rev[:min(12, len(rev))]
+		if dirty {
+			out += "+changes"
+		}
+	}
+	return out + " " + runtime.Version()
+}
+
+// revision is the commit this binary was built from and whether the tree
+// had uncommitted changes; rev is "" when the build does not know.
+func revision() (rev string, dirty bool) {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -145,14 +159,7 @@ func versionString() string {
 			}
 		}
 	}
-	out := "slakeeper " + version
-	if rev != "" {
-		out += " commit " + rev[:min(12, len(rev))]
-		if dirty {
-			out += "+changes"
-		}
-	}
-	return out + " " + runtime.Version()
+	return rev, dirty
 }
 
 func databaseURL(getenv func(string) string) string {
@@ -277,12 +284,11 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	disp := bot.NewDispatcher(store, senders, clock, log)
 	svc.Kick = func() { disp.Kick(); engine.Wake() }
 	engine.Kick = disp.Kick
-	registry := metrics.New()
+	registry := metrics.New(buildInfo())
 	svc.Metrics = bot.NewMetrics(registry, store)
 	disp.Metrics = svc.Metrics
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", registry.Handler())
 	var ready atomic.Bool
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -328,6 +334,11 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	if addr == "" {
 		addr = ":8080"
 	}
+	admin, adminLn, err := adminServer(getenv("METRICS_ADDR"), metrics.Handler(registry, log))
+	if err != nil {
+		return err
+	}
+	defer adminLn.Close()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
@@ -338,6 +349,13 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 		defer inputs.Done()
 		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
+		}
+	}()
+	inputs.Add(1)
+	go func() {
+		defer inputs.Done()
+		if err := admin.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin server stopped", "err", err)
 		}
 	}()
 
@@ -367,7 +385,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	schedule.Start()
 	schedule.RunNow("calendar")
 	ready.Store(true)
-	log.Info("slakeeper serving", "addr", ln.Addr().String(), "database", string(store.Dialect()))
+	log.Info("slakeeper serving", "addr", ln.Addr().String(), "metrics_addr", adminLn.Addr().String(), "database", string(store.Dialect()))
 
 	<-ctx.Done()
 	log.Info("shutting down")
@@ -375,6 +393,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	server.Shutdown(shutdownCtx)
+	admin.Shutdown(shutdownCtx)
 	stopInput()
 	inputs.Wait()
 	for _, c := range closers {

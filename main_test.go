@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -112,11 +111,9 @@ channels:
   - {platform: slack, id: C0ACMESUP, kind: customer, customer: acme}
   - {platform: slack, id: C0ENGINEERS, kind: engineering}
 `)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	vars := map[string]string{"DATABASE_URL": dsn, "CONFIG": cfg, "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": "s3cret",
-		"SLACK_API_URL": fake.APIURL(), "HTTP_ADDR": addr}
+		"SLACK_API_URL": fake.APIURL(), "HTTP_ADDR": addr, "METRICS_ADDR": metricsAddr}
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
 	done := make(chan error, 1)
@@ -147,15 +144,30 @@ channels:
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	res, err = http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	ack := command("UW", "C0ENGINEERS", "/ack", "1", fake.ResponseURL("ack"), 1)
+	req, _ = http.NewRequest(http.MethodPost, base+"/slack/commands", bytes.NewReader(ack))
+	req.Header = fakeslack.Sign("s3cret", ack, time.Now())
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, err = http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("/ack: %v %v", res, err)
+	}
+	res.Body.Close()
+	// The metrics name customers: they are on the admin listener only.
+	if res, err = http.Get(base + "/metrics"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("public /metrics: %v %v", res, err)
+	}
+	res.Body.Close()
+	res, err = http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("admin /metrics: %v %v", res, err)
 	}
 	m, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	for _, want := range []string{`slakeeper_incidents_opened_total{severity="core",customer="acme"} 1`,
+	for _, want := range []string{`slakeeper_incidents_opened_total{customer="acme",severity="core"} 1`,
 		`slakeeper_intake_seconds_count{platform="slack"} 1`, `slakeeper_sends_total{platform="slack",result="sent"}`,
-		"# TYPE slakeeper_outbox_depth gauge"} {
+		"# TYPE slakeeper_outbox_depth gauge", "# TYPE slakeeper_outbox_oldest_seconds gauge",
+		`slakeeper_state_changes_total{kind="acknowledged"} 1`, `slakeeper_command_seconds_count{platform="slack"} 1`,
+		`slakeeper_build_info{goversion="go`, "\ngo_goroutines ", "\nprocess_start_time_seconds "} {
 		if !strings.Contains(string(m), want) {
 			t.Errorf("metrics lack %q:\n%s", want, m)
 		}
@@ -166,6 +178,9 @@ channels:
 	}
 	if strings.Contains(logs.String(), "xoxb-serve") || strings.Contains(logs.String(), "s3cret") {
 		t.Fatal("a secret reached the logs")
+	}
+	if !strings.Contains(logs.String(), `"metrics_addr":"`+metricsAddr+`"`) {
+		t.Fatalf("the serving line does not name the metrics address:\n%s", logs.String())
 	}
 }
 
@@ -181,10 +196,8 @@ channels:
   - {platform: telegram, id: "-100", kind: customer, customer: acme}
   - {platform: telegram, id: "-200", kind: engineering}
 `)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	vars := map[string]string{"DATABASE_URL": dsn, "CONFIG": cfg, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": fake.URL, "HTTP_ADDR": addr}
+	vars := map[string]string{"DATABASE_URL": dsn, "CONFIG": cfg, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": fake.URL,
+		"HTTP_ADDR": freeAddr(t), "METRICS_ADDR": "127.0.0.1:0"}
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
 	done := make(chan error, 1)

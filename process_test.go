@@ -74,7 +74,8 @@ func newProcess(tb testing.TB, dsn, config string, fake *fakeslack.Server, secre
 	}
 	addr := freeAddr(tb)
 	b := &process{tb: tb, base: "http://" + addr, vars: map[string]string{"DATABASE_URL": dsn, "CONFIG": cfg,
-		"SLACK_BOT_TOKEN": fake.BotToken, "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": fake.APIURL(), "HTTP_ADDR": addr}}
+		"SLACK_BOT_TOKEN": fake.BotToken, "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": fake.APIURL(), "HTTP_ADDR": addr,
+		"METRICS_ADDR": "127.0.0.1:0"}}
 	tb.Cleanup(b.stop)
 	return b
 }

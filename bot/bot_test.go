@@ -96,7 +96,7 @@ func newHarnessWith(t *testing.T, s *storage.Store, config string) *harness {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := chat.NewManualClock(t0)
 	dir := sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation})
-	svc := &bot.Service{Store: s, Dir: dir, Metrics: bot.NewMetrics(metrics.New(), s)}
+	svc := &bot.Service{Store: s, Dir: dir, Metrics: bot.NewMetrics(metrics.New(metrics.BuildInfo{Version: "test"}), s)}
 	rec := &recorder{}
 	return &harness{t: t, store: s, clock: clock, slack: rec,
 		router: &bot.Router{Svc: svc, Clock: clock, Log: log},

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot/chat"
-	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/i18n"
@@ -50,7 +49,9 @@ func (r *Router) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, 
 	if commands.IsCommand(in.Text) {
 		start := time.Now()
 		out, err := r.command(ctx, in, now, person, ch, chKnown, lang)
-		r.Svc.Metrics.observe(func(m *Metrics) *metrics.Histogram { return m.Commands }, time.Since(start), in.Platform)
+		if m := r.Svc.Metrics; m != nil {
+			m.Commands.Observe(time.Since(start), in.Platform)
+		}
 		return out, err
 	}
 	if !chKnown || ch.Kind != sla.ChannelCustomer || strings.TrimSpace(in.Text) == "" {
@@ -58,7 +59,9 @@ func (r *Router) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, 
 	}
 	start := time.Now()
 	err := r.intake(ctx, in, now, person, known, ch)
-	r.Svc.Metrics.observe(func(m *Metrics) *metrics.Histogram { return m.Intake }, time.Since(start), in.Platform)
+	if m := r.Svc.Metrics; m != nil {
+		m.Intake.Observe(time.Since(start), in.Platform)
+	}
 	return nil, err
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot/chat"
-	"github.com/slakeeper/slakeeper/bot/metrics"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/sla/classify"
@@ -133,7 +132,9 @@ func (s *Service) Open(ctx context.Context, r commands.OpenRequest) (sla.Inciden
 
 // opened counts an incident whose transaction committed.
 func (s *Service) opened(inc sla.Incident) {
-	s.Metrics.counter(func(m *Metrics) *metrics.Counter { return m.IncidentsOpened }, string(inc.Severity), inc.CustomerID)
+	if s.Metrics != nil {
+		s.Metrics.IncidentsOpened.Inc(string(inc.Severity), inc.CustomerID)
+	}
 }
 
 func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenRequest) (sla.Incident, error) {
@@ -287,7 +288,9 @@ func (s *Service) Change(ctx context.Context, id int64, actor sla.Person, now ti
 // changed counts a change whose transaction committed, and tells the
 // classifier of a correction.
 func (s *Service) changed(kind sla.EventKind) {
-	s.Metrics.counter(func(m *Metrics) *metrics.Counter { return m.StateChanges }, string(kind))
+	if s.Metrics != nil {
+		s.Metrics.StateChanges.Inc(string(kind))
+	}
 	if _, _, ok := correction(sla.Event{Kind: kind}, sla.Incident{}); ok {
 		s.Classifier.Corrected(1)
 	}

@@ -1,238 +1,168 @@
-// Package metrics is a small Prometheus registry: labelled counters and
-// histograms, gauges read at scrape time, and the text exposition format
-// served on GET /metrics. It has no dependencies.
+// Package metrics is slakeeper's thin layer over prometheus/client_golang: a
+// private registry with the Go runtime and process collectors and
+// slakeeper_build_info, the handler that serves it, and counters and
+// histograms whose label values are passed as typed arguments, so a call
+// site cannot give the wrong number of labels and recording never panics.
 package metrics
 
 import (
-	"fmt"
-	"io"
-	"math"
+	"log/slog"
 	"net/http"
-	"sort"
-	"strconv"
+	"runtime"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
-// Registry holds the metrics of one process.
-type Registry struct {
-	mu     sync.Mutex
-	order  []string
-	series map[string]writer
+// BuildInfo names the running build in slakeeper_build_info.
+type BuildInfo struct {
+	Version  string // the release, or "dev"
+	Revision string // the commit; "unknown" when empty
 }
 
-type writer interface {
-	write(w io.Writer, name string)
-}
-
-// New returns an empty registry.
-func New() *Registry { return &Registry{series: map[string]writer{}} }
-
-func (r *Registry) add(name string, m writer) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, dup := r.series[name]; dup {
-		panic("metrics: " + name + " registered twice")
+// New returns a registry of its own (not the global default) holding the Go
+// runtime collector (go_*), the process collector (process_*) and
+// slakeeper_build_info, whose value is 1 and whose labels are version,
+// revision and goversion.
+func New(build BuildInfo) *prometheus.Registry {
+	if build.Revision == "" {
+		build.Revision = "unknown"
 	}
-	r.series[name] = m
-	r.order = append(r.order, name)
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "slakeeper_build_info",
+		Help:        "A metric with a constant value of 1, labelled by the version, revision and Go version of this build.",
+		ConstLabels: prometheus.Labels{"version": build.Version, "revision": build.Revision, "goversion": runtime.Version()},
+	})
+	info.Set(1)
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), info)
+	return r
 }
 
-// labelKey joins label values; they are escaped when written.
-func labelKey(values []string) string { return strings.Join(values, "\x00") }
-
-// rebuild writes a label set, escaping values as the format requires.
-func rebuild(names, values []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, n := range names {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(n + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(values[i]) + `"`)
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// Counter is a labelled counter.
-type Counter struct {
-	help   string
-	labels []string
-	mu     sync.Mutex
-	values map[string]float64
-}
-
-// NewCounter registers a counter with label names.
-func (r *Registry) NewCounter(name, help string, labelNames ...string) *Counter {
-	c := &Counter{help: help, labels: labelNames, values: map[string]float64{}}
-	r.add(name, c)
-	return c
-}
-
-// Inc adds one for the label values (one per label name).
-func (c *Counter) Inc(values ...string) { c.Add(1, values...) }
-
-// Add adds n for the label values.
-func (c *Counter) Add(n float64, values ...string) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	c.values[labelKey(values)] += n
-	c.mu.Unlock()
-}
-
-// Value returns the count for the label values.
-func (c *Counter) Value(values ...string) float64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.values[labelKey(values)]
-}
-
-func (c *Counter) write(w io.Writer, name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, c.help, name)
-	keys := make([]string, 0, len(c.values))
-	for k := range c.values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(w, "%s%s %s\n", name, labelsOf(c.labels, k), num(c.values[k]))
-	}
-}
-
-func labelsOf(names []string, key string) string {
-	if len(names) == 0 {
-		return ""
-	}
-	return rebuild(names, strings.Split(key, "\x00"))
-}
-
-func num(v float64) string {
-	if math.IsInf(v, 1) {
-		return "+Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-// Histogram is a labelled histogram of seconds.
-type Histogram struct {
-	help    string
-	labels  []string
-	buckets []float64
-	mu      sync.Mutex
-	series  map[string]*hist
-}
-
-type hist struct {
-	counts []uint64
-	sum    float64
-	n      uint64
+// Handler serves g in the Prometheus exposition formats. A collector that
+// fails (the database is unreachable) leaves only its own metrics out of
+// the scrape; the error is logged at warn level on log.
+func Handler(g prometheus.Gatherer, log *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+	})
 }
 
 // DefaultBuckets suit request latencies in seconds.
 var DefaultBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
 
-// NewHistogram registers a histogram with label names.
-func (r *Registry) NewHistogram(name, help string, buckets []float64, labelNames ...string) *Histogram {
-	h := &Histogram{help: help, labels: labelNames, buckets: buckets, series: map[string]*hist{}}
-	r.add(name, h)
-	return h
+// Counter1 is a counter with one label. A nil *Counter1 records nothing.
+type Counter1 struct{ vec *prometheus.CounterVec }
+
+// NewCounter1 registers a counter with one label on r; it panics if the
+// name is registered twice, which is a programming error found at start.
+func NewCounter1(r prometheus.Registerer, name, help, label string) *Counter1 {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+	r.MustRegister(vec)
+	return &Counter1{vec}
 }
 
-// Observe records a duration for the label values.
-func (h *Histogram) Observe(d time.Duration, values ...string) {
+// Inc adds one for the label value.
+func (c *Counter1) Inc(v string) {
+	if c != nil {
+		inc(c.vec, v)
+	}
+}
+
+// Value is the count for the label value, for tests. Reading a series
+// that was never recorded creates it at zero.
+func (c *Counter1) Value(v string) float64 { return counterValue(c.vec, v) }
+
+// Counter2 is a counter with two labels. A nil *Counter2 records nothing.
+type Counter2 struct{ vec *prometheus.CounterVec }
+
+// NewCounter2 registers a counter with two labels on r; it panics if the
+// name is registered twice.
+func NewCounter2(r prometheus.Registerer, name, help, label1, label2 string) *Counter2 {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label1, label2})
+	r.MustRegister(vec)
+	return &Counter2{vec}
+}
+
+// Inc adds one for the label values, in the order the labels were named.
+func (c *Counter2) Inc(v1, v2 string) {
+	if c != nil {
+		inc(c.vec, v1, v2)
+	}
+}
+
+// Value is the count for the label values, for tests. Reading a series
+// that was never recorded creates it at zero.
+func (c *Counter2) Value(v1, v2 string) float64 { return counterValue(c.vec, v1, v2) }
+
+// Histogram1 is a histogram of seconds with one label. A nil *Histogram1
+// records nothing.
+type Histogram1 struct{ vec *prometheus.HistogramVec }
+
+// NewHistogram1 registers a histogram with one label on r; it panics if
+// the name is registered twice.
+func NewHistogram1(r prometheus.Registerer, name, help string, buckets []float64, label string) *Histogram1 {
+	vec := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, []string{label})
+	r.MustRegister(vec)
+	return &Histogram1{vec}
+}
+
+// Observe records a duration for the label value.
+func (h *Histogram1) Observe(d time.Duration, v string) {
 	if h == nil {
 		return
 	}
-	v := d.Seconds()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.series[labelKey(values)]
-	if s == nil {
-		s = &hist{counts: make([]uint64, len(h.buckets))}
-		h.series[labelKey(values)] = s
-	}
-	for i, b := range h.buckets {
-		if v <= b {
-			s.counts[i]++
-		}
-	}
-	s.sum += v
-	s.n++
-}
-
-// Count returns how many observations the label values have.
-func (h *Histogram) Count(values ...string) uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if s := h.series[labelKey(values)]; s != nil {
-		return s.n
-	}
-	return 0
-}
-
-func (h *Histogram) write(w io.Writer, name string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, h.help, name)
-	keys := make([]string, 0, len(h.series))
-	for k := range h.series {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		s := h.series[k]
-		values := []string{}
-		if len(h.labels) > 0 {
-			values = strings.Split(k, "\x00")
-		}
-		for i, b := range h.buckets {
-			fmt.Fprintf(w, "%s_bucket%s %d\n", name, rebuild(append(h.labels[:len(h.labels):len(h.labels)], "le"), append(values, num(b))), s.counts[i])
-		}
-		fmt.Fprintf(w, "%s_bucket%s %d\n", name, rebuild(append(h.labels[:len(h.labels):len(h.labels)], "le"), append(values, "+Inf")), s.n)
-		fmt.Fprintf(w, "%s_sum%s %s\n%s_count%s %d\n", name, labelsOf(h.labels, k), num(s.sum), name, labelsOf(h.labels, k), s.n)
+	if o, err := h.vec.GetMetricWithLabelValues(valid(v)); err == nil {
+		o.Observe(d.Seconds())
 	}
 }
 
-// GaugeFunc is a gauge read at scrape time.
-type GaugeFunc struct {
-	help string
-	read func() (float64, error)
-}
-
-// NewGaugeFunc registers a gauge whose value read returns when scraped; a
-// read error leaves the gauge out of that scrape.
-func (r *Registry) NewGaugeFunc(name, help string, read func() (float64, error)) {
-	r.add(name, &GaugeFunc{help: help, read: read})
-}
-
-func (g *GaugeFunc) write(w io.Writer, name string) {
-	v, err := g.read()
+// Count is how many observations the label value has, for tests.
+func (h *Histogram1) Count(v string) uint64 {
+	o, err := h.vec.GetMetricWithLabelValues(valid(v))
 	if err != nil {
-		return
+		return 0
 	}
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %s\n", name, g.help, name, name, num(v))
+	pm, ok := o.(prometheus.Metric)
+	var m dto.Metric
+	if !ok || pm.Write(&m) != nil {
+		return 0
+	}
+	return m.GetHistogram().GetSampleCount()
 }
 
-// Write writes every metric in the text exposition format.
-func (r *Registry) Write(w io.Writer) {
-	r.mu.Lock()
-	names := append([]string(nil), r.order...)
-	r.mu.Unlock()
-	for _, n := range names {
-		r.series[n].write(w, n)
+// inc cannot fail: the wrappers fix the number of values and valid makes
+// them UTF-8, which is all client_golang checks. Should it fail anyway,
+// the observation is dropped rather than the process stopped.
+func inc(vec *prometheus.CounterVec, values ...string) {
+	for i, v := range values {
+		values[i] = valid(v)
+	}
+	if c, err := vec.GetMetricWithLabelValues(values...); err == nil {
+		c.Inc()
 	}
 }
 
-// Handler serves the registry.
-func (r *Registry) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		r.Write(w)
-	})
+func counterValue(vec *prometheus.CounterVec, values ...string) float64 {
+	for i, v := range values {
+		values[i] = valid(v)
+	}
+	c, err := vec.GetMetricWithLabelValues(values...)
+	if err != nil {
+		return 0
+	}
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
 }
+
+// valid replaces invalid UTF-8 (from a chat platform's ids, say), which
+// client_golang refuses as a label value.
+func valid(v string) string { return strings.ToValidUTF8(v, "\uFFFD") }
