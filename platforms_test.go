@@ -82,7 +82,7 @@ channels:
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	vars := map[string]string{"DATABASE_URL": storagetest.NewPostgresDB(t), "CONFIG": cfg, "WEBCHAT_ENABLED": "1", "HTTP_ADDR": addr}
+	vars := map[string]string{"DATABASE_URL": storagetest.NewPostgresDB(t), "CONFIG": cfg, "WEBCHAT_ENABLED": "1", "HTTP_ADDR": addr, "METRICS_ADDR": "127.0.0.1:0"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, env(vars), nil, io.Discard, io.Discard) }() // serve: a platform is enabled
