@@ -30,11 +30,6 @@ import (
 	"github.com/slakeeper/slakeeper/sla/i18n"
 )
 
-// Handler is what the adapter needs of the runtime: the router.
-type Handler interface {
-	Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error)
-}
-
 // Config configures the adapter.
 type Config struct {
 	Token         string
@@ -49,7 +44,7 @@ type Config struct {
 type Adapter struct {
 	cfg      Config
 	api      *tg.Bot
-	handler  Handler
+	handler  chat.Handler
 	dir      *sla.Directory
 	log      *slog.Logger
 	http     *http.Client
@@ -57,7 +52,7 @@ type Adapter struct {
 }
 
 // New connects (getMe) and returns the adapter.
-func New(ctx context.Context, cfg Config, h Handler, dir *sla.Directory, log *slog.Logger) (*Adapter, error) {
+func New(ctx context.Context, cfg Config, h chat.Handler, dir *sla.Directory, log *slog.Logger) (*Adapter, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = "https://api.telegram.org"
 	}

@@ -195,17 +195,12 @@ func (a *Adapter) SetWebhook(ctx context.Context) error {
 	return nil
 }
 
-// Locker takes a lock shared by every replica (storage.Store.Lock).
-type Locker interface {
-	Lock(ctx context.Context, name string, poll time.Duration) (release func(), err error)
-}
-
 // Poll receives updates by long polling until ctx ends. Only one replica
 // may poll a token: Poll first takes a database lock named after the bot,
 // and a second replica waits for it. An update is confirmed to Telegram
 // (the next offset) only after it was handled, so a crash delivers it
 // again instead of losing it.
-func (a *Adapter) Poll(ctx context.Context, locks Locker) error {
+func (a *Adapter) Poll(ctx context.Context, locks chat.Locker) error {
 	release, err := locks.Lock(ctx, "telegram-poll-"+strconv.FormatInt(a.api.ID(), 10), 5*time.Second)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -26,7 +26,7 @@ import (
 // after a command's change is stored: before the press is answered and
 // before Telegram hears that the update arrived.
 type crashing struct {
-	h   telegram.Handler
+	h   chat.Handler
 	mu  sync.Mutex
 	die func()
 }
@@ -47,7 +47,7 @@ func (c *crashing) dieAfterNext(die func()) { c.mu.Lock(); c.die = die; c.mu.Unl
 
 // adapter is a second adapter on the same fake Telegram and directory,
 // handing updates to h.
-func (e *env) adapter(h telegram.Handler, secret string) *telegram.Adapter {
+func (e *env) adapter(h chat.Handler, secret string) *telegram.Adapter {
 	e.t.Helper()
 	ad, err := telegram.New(context.Background(), telegram.Config{Token: token, APIURL: e.tg.URL, WebhookSecret: secret, PollTimeout: time.Second},
 		h, e.dir, e.log)
@@ -246,7 +246,7 @@ func TestTelegramPressOnOldCardAndInline(t *testing.T) {
 
 // recording is a router that remembers what it was handed.
 type recording struct {
-	h  telegram.Handler
+	h  chat.Handler
 	mu sync.Mutex
 	in []chat.Inbound
 }
