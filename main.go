@@ -218,7 +218,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if err := classifier.Retrain(ctx); err != nil {
 		return err
 	}
-	svc := &bot.Service{Store: store, Dir: newDirectory(cfg), Classifier: classifier}
+	svc := &bot.Service{Store: store, Dir: newDirectory(cfg), Classifier: classifier, Log: log}
 	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Engine: bot.NewEngine(svc, clock, log),
 		Announcer: &bot.Announcer{Svc: svc, Clock: clock, Log: log},
 		Clock:     clock, Out: stdout, Echo: *echo}
@@ -277,7 +277,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	if err := classifier.Retrain(ctx); err != nil {
 		return err
 	}
-	svc := &bot.Service{Store: store, Dir: dir, Classifier: classifier}
+	svc := &bot.Service{Store: store, Dir: dir, Classifier: classifier, Log: log}
 	router := &bot.Router{Svc: svc, Clock: clock, Log: log}
 	engine := bot.NewEngine(svc, clock, log)
 	senders := map[string]chat.Sender{}

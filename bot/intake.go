@@ -16,16 +16,16 @@ import (
 // a new message is compared with.
 const conversationsLimit = 5
 
-// intakeResult is what intake did with a message, for the log line and the
-// counters after the transaction committed.
-type intakeResult struct {
-	decision sla.Decision
-	incident sla.Incident // the incident opened or joined
-	opened   bool
-	event    sla.EventKind
+// IntakeResult is what intake did with a message.
+type IntakeResult struct {
+	Decision sla.Decision
+	Incident sla.Incident // the incident opened or joined
+	Opened   bool
+	Event    sla.EventKind // the change made to an incident joined
+	Reason   string        // why the classifier thought what it did
 }
 
-// intake reads a plain message written in a customer channel and decides,
+// Intake reads a plain message written in a customer channel and decides,
 // in one transaction with its effect and the delivery's dedupe:
 //
 //   - A staff member's message never opens an incident. In an incident's
@@ -42,15 +42,16 @@ type intakeResult struct {
 //     anything else is kept as chatter.
 //
 // Every message is stored with what was decided about it.
-func (r *Router) intake(ctx context.Context, in chat.Inbound, now time.Time, person sla.Person, known bool, ch sla.Channel) error {
-	staff := known && person.Role.IsStaff()
+func (s *Service) Intake(ctx context.Context, in chat.Inbound, from Author, now time.Time) (IntakeResult, error) {
+	person, ch := from.Person, from.Channel
+	staff := from.Known && person.Role.IsStaff()
 	var verdict classify.Result
 	if !staff {
-		verdict = r.Svc.Classifier.Classify(in.Text)
+		verdict = s.Classifier.Classify(in.Text)
 	}
-	var res intakeResult
-	err := r.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
-		res = intakeResult{}
+	var res IntakeResult
+	err := s.Store.InTx(ctx, func(tx *storage.Tx) error {
+		res = IntakeResult{}
 		if in.EventID != "" {
 			fresh, err := tx.MarkInbound(ctx, in.Platform, in.EventID, now)
 			if err != nil || !fresh {
@@ -76,54 +77,46 @@ func (r *Router) intake(ctx context.Context, in chat.Inbound, now time.Time, per
 		}
 		var err error
 		if staff {
-			err = r.staffMessage(ctx, tx, in, now, person, ch, thread, &res)
+			err = s.staffMessage(ctx, tx, in, now, person, ch, thread, &res)
 		} else {
-			err = r.customerMessage(ctx, tx, in, now, person, ch, thread, verdict, &res)
+			err = s.customerMessage(ctx, tx, in, now, person, ch, thread, verdict, &res)
 		}
 		if err != nil {
 			return err
 		}
-		msg.Decision, msg.IncidentID = res.decision, res.incident.ID
+		msg.Decision, msg.IncidentID = res.Decision, res.Incident.ID
 		return tx.InsertMessage(ctx, &msg)
 	})
-	if err != nil || res.decision == "" {
-		return err
-	}
-	log := r.Log.With("customer", ch.CustomerID, "decision", string(res.decision))
-	if res.incident.ID != 0 {
-		log = log.With("incident", res.incident.ID)
+	if err != nil || res.Decision == "" {
+		return res, err
 	}
 	if !staff {
-		log = log.With("reason", verdict.Reason())
+		res.Reason = verdict.Reason()
 	}
 	switch {
-	case res.opened:
-		log.InfoContext(ctx, "incident opened")
-		r.Svc.opened(res.incident)
-		r.Svc.kick()
-	case res.event != "":
-		log.InfoContext(ctx, "message joined an incident")
-		r.Svc.changed(res.event)
-		r.Svc.kick()
-	default:
-		log.DebugContext(ctx, "message kept, no incident")
+	case res.Opened:
+		s.opened(res.Incident)
+		s.kick()
+	case res.Event != "":
+		s.changed(res.Event)
+		s.kick()
 	}
-	return nil
+	return res, nil
 }
 
 // customerMessage decides about a customer's message (see intake).
-func (r *Router) customerMessage(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
-	thread sla.Incident, verdict classify.Result, res *intakeResult) error {
+func (s *Service) customerMessage(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
+	thread sla.Incident, verdict classify.Result, res *IntakeResult) error {
 	fault := verdict.Verdict != classify.VerdictNotFault
 	attach := func(id int64) error {
-		inc, err := r.Svc.change(ctx, tx, id, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
+		inc, err := s.change(ctx, tx, id, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
 			ev := inc.AttachMessage(sla.Actor{ID: person.ID, Name: person.Name}, in.Text, now)
 			if sev, ok := verdict.Verdict.Severity(); ok && sev == sla.SeverityCore && inc.Severity != sla.SeverityCore && inc.Status.Active() {
 				ev.Data = map[string]string{"suggests": string(sev)} // the customer says it got worse
 			}
 			return ev, nil
 		})
-		res.decision, res.incident, res.event = sla.DecisionAttached, inc, sla.EventMessage
+		res.Decision, res.Incident, res.Event = sla.DecisionAttached, inc, sla.EventMessage
 		return err
 	}
 	place := commands.Place{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, MessageID: in.MessageID}
@@ -133,15 +126,15 @@ func (r *Router) customerMessage(ctx context.Context, tx *storage.Tx, in chat.In
 		}
 		// A new fault in the thread of an incident that is over: a new
 		// incident, linked to it, which takes the thread over.
-		if err := r.open(ctx, tx, in, now, person, ch, verdict, place, thread.ID, res); err != nil {
+		if err := s.openFor(ctx, tx, in, now, person, ch, verdict, place, thread.ID, res); err != nil {
 			return err
 		}
-		if err := tx.RebindThread(ctx, storage.ThreadRef{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID}, res.incident.ID); err != nil {
+		if err := tx.RebindThread(ctx, storage.ThreadRef{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID}, res.Incident.ID); err != nil {
 			return err
 		}
-		_, err := r.Svc.change(ctx, tx, thread.ID, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
+		_, err := s.change(ctx, tx, thread.ID, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
 			ev := inc.AttachMessage(sla.Actor{ID: person.ID, Name: person.Name}, in.Text, now)
-			ev.Data = map[string]string{"opened": strconv.FormatInt(res.incident.ID, 10)}
+			ev.Data = map[string]string{"opened": strconv.FormatInt(res.Incident.ID, 10)}
 			return ev, nil
 		})
 		return err
@@ -154,29 +147,29 @@ func (r *Router) customerMessage(ctx context.Context, tx *storage.Tx, in chat.In
 		return attach(convs[j].Incident.ID)
 	}
 	if !fault {
-		res.decision = sla.DecisionChatter
+		res.Decision = sla.DecisionChatter
 		return nil
 	}
-	return r.open(ctx, tx, in, now, person, ch, verdict, place, 0, res)
+	return s.openFor(ctx, tx, in, now, person, ch, verdict, place, 0, res)
 }
 
-// open opens an incident for a customer's message: of the severity the
+// openFor opens an incident for a customer's message: of the severity the
 // classifier found, or in triage when it was not sure.
-func (r *Router) open(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
-	verdict classify.Result, place commands.Place, relatedTo int64, res *intakeResult) error {
+func (s *Service) openFor(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
+	verdict classify.Result, place commands.Place, relatedTo int64, res *IntakeResult) error {
 	sev, ok := verdict.Verdict.Severity()
 	if !ok {
 		sev = verdict.Severity // triage: the likelier severity, until an engineer decides
 	}
-	inc, err := r.Svc.open(ctx, tx, commands.OpenRequest{CustomerID: ch.CustomerID, Severity: sev, Title: in.Text,
+	inc, err := s.open(ctx, tx, commands.OpenRequest{CustomerID: ch.CustomerID, Severity: sev, Title: in.Text,
 		Reason: verdict.Reason(), Reporter: person, Now: now, Place: place, Triage: verdict.Verdict == classify.VerdictTriage,
 		RelatedTo: relatedTo})
 	if err != nil {
 		return err
 	}
-	res.decision, res.incident, res.opened = sla.DecisionOpened, inc, true
+	res.Decision, res.Incident, res.Opened = sla.DecisionOpened, inc, true
 	if inc.Status == sla.StatusTriage {
-		res.decision = sla.DecisionTriage
+		res.Decision = sla.DecisionTriage
 	}
 	return nil
 }
@@ -184,8 +177,8 @@ func (r *Router) open(ctx context.Context, tx *storage.Tx, in chat.Inbound, now 
 // staffMessage records what a staff member wrote in a customer channel: a
 // reply in an incident's conversation, or a message of their own. It never
 // opens an incident.
-func (r *Router) staffMessage(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
-	thread sla.Incident, res *intakeResult) error {
+func (s *Service) staffMessage(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
+	thread sla.Incident, res *IntakeResult) error {
 	target := thread.ID
 	if target == 0 && in.ThreadID == "" {
 		// At top level, a reply to the customer's one incident that still
@@ -205,18 +198,18 @@ func (r *Router) staffMessage(ctx context.Context, tx *storage.Tx, in chat.Inbou
 		}
 	}
 	if target == 0 {
-		res.decision = sla.DecisionStaff
+		res.Decision = sla.DecisionStaff
 		return nil
 	}
-	first := !r.Svc.Dir.StaffRepliesNotFirstResponse
+	first := !s.Dir.StaffRepliesNotFirstResponse
 	var ev sla.Event
-	inc, err := r.Svc.change(ctx, tx, target, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
+	inc, err := s.change(ctx, tx, target, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
 		ev = inc.Reply(sla.Actor{ID: person.ID, Name: person.Name}, in.Text, first, now)
 		return ev, nil
 	})
-	res.decision, res.incident, res.event = sla.DecisionReply, inc, sla.EventReply
+	res.Decision, res.Incident, res.Event = sla.DecisionReply, inc, sla.EventReply
 	if ev.Data["first_response"] != "" {
-		res.decision = sla.DecisionFirstResponse
+		res.Decision = sla.DecisionFirstResponse
 	}
 	return err
 }

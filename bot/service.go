@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,16 @@ type Service struct {
 	// Classifier reads customers' messages and learns from the engineers'
 	// corrections; nil means the shipped model.
 	Classifier *Classifier
+	// Log, if set, hears of failed and refused commands.
+	Log *slog.Logger
+}
+
+// log is the service's logger, or one that discards.
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
 }
 
 var _ commands.Service = (*Service)(nil)
