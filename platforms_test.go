@@ -28,7 +28,8 @@ func (f sendFunc) Send(ctx context.Context, m chat.Outbound) (string, error) { r
 // the public listener and sends the outbox. Nothing else (config, schema,
 // serve) is told about it, yet a customer's report on it becomes an
 // incident whose card reaches its engineering channel, and an engineer's
-// command there acts on it.
+// command there acts on it. It declares no capabilities (chat.Capable), so
+// it is sent plain text: the card as text, each change as a new message.
 func TestANewPlatformIsOneRegistration(t *testing.T) {
 	sent := make(chan chat.Outbound, 64)
 	webchat := chat.Platform{
@@ -122,16 +123,22 @@ channels:
 		}
 	}
 	say(chat.Inbound{ChatID: "acme-support", UserID: "c-1", UserName: "Ann", MessageID: "m1", EventID: "e1", Text: "the whole cluster is down, nothing works"})
-	card := await("the incident card", func(m chat.Outbound) bool { return m.ChatID == "engineers" && m.Card != nil })
-	if card.Card.IncidentID != 1 {
-		t.Fatalf("card %+v", card.Card)
+	card := await("the incident card", func(m chat.Outbound) bool { return m.ChatID == "engineers" && m.Kind == chat.KindCard })
+	if card.Card != nil || card.IncidentID != 1 || !strings.Contains(card.Text, "#1") {
+		t.Fatalf("card %+v: want its plain form", card)
 	}
 	await("the customer's answer", func(m chat.Outbound) bool {
 		return m.ChatID == "acme-support" && strings.Contains(m.Text, "incident #1")
 	})
 	say(chat.Inbound{ChatID: "engineers", UserID: "w-wang", MessageID: "m2", EventID: "e2", Text: "/ack 1"})
-	await("the card edited as acknowledged", func(m chat.Outbound) bool {
-		return m.ChatID == "engineers" && m.Card != nil && m.EditRef != "" && strings.Contains(m.Text, "Wang")
+	update := await("the card, acknowledged", func(m chat.Outbound) bool {
+		return m.ChatID == "engineers" && m.Kind == chat.KindCard && strings.Contains(m.Text, "Wang")
+	})
+	if update.EditRef != "" || update.Card != nil {
+		t.Fatalf("a platform that cannot edit was asked to: %+v", update)
+	}
+	await("the answer to /ack, through the outbox", func(m chat.Outbound) bool {
+		return m.ChatID == "engineers" && m.Kind == chat.KindReply && strings.Contains(m.Text, "#1")
 	})
 	cancel()
 	if err := <-done; err != nil {

@@ -65,6 +65,11 @@ func (r *recorder) Send(_ context.Context, m chat.Outbound) (string, error) {
 	return "ts-" + m.ChatID, nil
 }
 
+// Capabilities: the recorder takes everything Slack can show.
+func (r *recorder) Capabilities() chat.Capabilities {
+	return chat.Capabilities{Cards: true, Edit: true, Threads: true, Files: true}
+}
+
 func (r *recorder) take() []chat.Outbound {
 	r.mu.Lock()
 	defer r.mu.Unlock()

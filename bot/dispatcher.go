@@ -191,6 +191,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m storage.Outgoing) {
 			out.Card = &c
 		}
 	}
+	out = chat.Fit(out, chat.CapabilitiesOf(s))
 	ref, err := s.Send(ctx, out)
 	now := d.Clock.Now()
 	d.countSend(m.Platform, err)

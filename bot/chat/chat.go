@@ -117,6 +117,51 @@ type Sender interface {
 	Send(ctx context.Context, m Outbound) (ref string, err error)
 }
 
+// Capabilities are what a platform's messages can do beyond plain text.
+type Capabilities struct {
+	Cards   bool // show an incident card with its fields and buttons
+	Edit    bool // edit a posted message in place (the card, as it changes)
+	Threads bool // post in a thread (answers, alerts under the card)
+	Files   bool // upload a file (a chart, a CSV, a report document)
+}
+
+// Capable is an optional ability of a Sender: what it can do beyond plain
+// text. A Sender without it is sent plain text only.
+type Capable interface {
+	Capabilities() Capabilities
+}
+
+// CapabilitiesOf returns what s can do.
+func CapabilitiesOf(s Sender) Capabilities {
+	if c, ok := s.(Capable); ok {
+		return c.Capabilities()
+	}
+	return Capabilities{}
+}
+
+// Fit makes m a message a platform with c can post: a card is sent as its
+// plain form, an edit as a new message, a thread reply at top level, and a
+// file as a line naming it.
+func Fit(m Outbound, c Capabilities) Outbound {
+	if !c.Cards {
+		m.Card = nil // Text is its plain form
+	}
+	if !c.Edit {
+		m.EditRef = ""
+	}
+	if !c.Threads {
+		m.ThreadID, m.Anchor = "", ""
+	}
+	if !c.Files && m.File != nil {
+		m.Text = "📎 " + m.File.Name
+		if m.File.Caption != "" {
+			m.Text += ": " + m.File.Caption
+		}
+		m.File = nil
+	}
+	return m
+}
+
 // ChannelLimiter is an optional ability of a Sender: the platform's rate
 // limit per channel, as one message every Every with bursts of Burst. The
 // dispatcher keeps to it before the platform has to say 429.

@@ -10,3 +10,9 @@ var Platform = chat.Platform{
 	HowToRun:     "console channels work only in `slakeeper console`",
 	PersonIsUser: true,
 }
+
+// Capabilities: the terminal prints cards with their buttons as commands,
+// marks thread replies and prints text files. It implements chat.Capable.
+func (c *Console) Capabilities() chat.Capabilities {
+	return chat.Capabilities{Cards: true, Edit: true, Threads: true, Files: true}
+}

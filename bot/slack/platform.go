@@ -43,3 +43,9 @@ func start(ctx context.Context, env chat.Env) (chat.Running, error) {
 	}
 	return r, nil
 }
+
+// Capabilities: Slack shows Block Kit cards, edits them in place, posts in
+// threads and uploads files. It implements chat.Capable.
+func (a *Adapter) Capabilities() chat.Capabilities {
+	return chat.Capabilities{Cards: true, Edit: true, Threads: true, Files: true}
+}

@@ -54,3 +54,10 @@ func start(ctx context.Context, env chat.Env) (chat.Running, error) {
 	}
 	return r, nil
 }
+
+// Capabilities: Telegram shows cards with an inline keyboard, edits them
+// in place, replies to messages (its threads) and sends documents. It
+// implements chat.Capable.
+func (a *Adapter) Capabilities() chat.Capabilities {
+	return chat.Capabilities{Cards: true, Edit: true, Threads: true, Files: true}
+}
