@@ -166,14 +166,16 @@ func (a *Announcer) messages(ctx context.Context, cu sla.Customer, p sla.Post, n
 	var out []storage.Outgoing
 	switch p.Kind {
 	case sla.PostWarranty:
-		for _, ch := range a.Svc.Dir.Channels(sla.ChannelManagers, "") {
+		for _, r := range (Audience{Managers: true}).Recipients(a.Svc.Dir) {
+			ch := r.Channel
 			out = append(out, announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
 				return i18n.T(l, "calendar.warranty", map[string]any{"customer": cu.Name, "end": p.Period, "days": p.DaysLeft})
 			})))
 		}
 	case sla.PostReport, sla.PostRevisit:
 		who := a.engineer(ctx, cu, now)
-		for _, ch := range a.Svc.Dir.Channels(sla.ChannelEngineering, "") {
+		for _, r := range (Audience{Engineers: true}).Recipients(a.Svc.Dir) {
+			ch := r.Channel
 			text := a.Svc.inLangs(ch, func(l sla.Lang) string {
 				if p.Kind == sla.PostReport {
 					return i18n.T(l, "calendar.report_due", map[string]any{"customer": cu.Name, "id": cu.ID, "kind": string(p.Occasion.Kind),
@@ -187,7 +189,8 @@ func (a *Announcer) messages(ctx context.Context, cu sla.Customer, p sla.Post, n
 			out = append(out, m)
 		}
 	default:
-		for _, ch := range a.Svc.Dir.Channels(sla.ChannelCustomer, cu.ID) {
+		for _, r := range (Audience{Customer: cu.ID}).Recipients(a.Svc.Dir) {
+			ch := r.Channel
 			kind := string(p.Occasion.Kind)
 			out = append(out, announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
 				return i18n.T(l, "calendar."+kind+"."+string(p.Kind), map[string]any{"customer": cu.Name,
@@ -203,8 +206,8 @@ func (a *Announcer) messages(ctx context.Context, cu sla.Customer, p sla.Post, n
 func (a *Announcer) critical(w sla.CriticalWindow) []storage.Outgoing {
 	h := commands.Handler{Svc: a.Svc}
 	var out []storage.Outgoing
-	chans := append(a.Svc.Dir.Channels(sla.ChannelCustomer, w.CustomerID), a.Svc.Dir.Channels(sla.ChannelEngineering, "")...)
-	for _, ch := range chans {
+	for _, r := range (Audience{Customer: w.CustomerID, Engineers: true}).Recipients(a.Svc.Dir) {
+		ch := r.Channel
 		m := announcement(ch, "announcement", a.Svc.inLangs(ch, func(l sla.Lang) string {
 			return i18n.T(l, "calendar.critical", h.WindowParams(l, w))
 		}))
@@ -244,7 +247,8 @@ func (a *Announcer) digest(ctx context.Context, p sla.Post, now time.Time) ([]st
 	}
 	done := map[sla.Lang]rendered{}
 	var out []storage.Outgoing
-	for _, ch := range a.Svc.Dir.Channels(sla.ChannelManagers, "") {
+	for _, r := range (Audience{Managers: true}).Recipients(a.Svc.Dir) {
+		ch := r.Channel
 		langs := []sla.Lang{a.Svc.channelLang(ch)}
 		if ch.Lang == sla.LangBoth {
 			langs = sla.LangBoth.Langs()

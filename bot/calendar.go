@@ -60,7 +60,8 @@ func (s *Service) FileOccasionReport(ctx context.Context, customerID string, kin
 			return err
 		}
 		var msgs []storage.Outgoing
-		for _, ch := range s.Dir.Channels(sla.ChannelCustomer, cu.ID) {
+		for _, r := range (Audience{Customer: cu.ID}).Recipients(s.Dir) {
+			ch := r.Channel
 			text := func(l sla.Lang) string {
 				return i18n.T(l, "report.occasion", map[string]any{"occasion": i18n.T(l, "occasion."+string(kind), nil),
 					"period": last.Period, "day": last.Day.Format("2006-01-02"), "body": body})
@@ -117,12 +118,11 @@ func (s *Service) AnnounceRelease(ctx context.Context, actor sla.Person, version
 			return err
 		}
 		var msgs []storage.Outgoing
-		for _, cu := range s.Dir.Customers() {
-			for _, ch := range s.Dir.Channels(sla.ChannelCustomer, cu.ID) {
-				l := s.channelLang(ch)
-				msgs = append(msgs, storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: "release", Topic: r.Topic(),
-					Body: i18n.T(l, "release.notice", map[string]any{"version": version, "notes": notes[l]})})
-			}
+		for _, to := range (Audience{AllCustomers: true}).Recipients(s.Dir) {
+			ch := to.Channel
+			l := s.channelLang(ch)
+			msgs = append(msgs, storage.Outgoing{Platform: ch.Platform, ChatID: ch.ChatID, Kind: "release", Topic: r.Topic(),
+				Body: i18n.T(l, "release.notice", map[string]any{"version": version, "notes": notes[l]})})
 		}
 		n = len(msgs)
 		return tx.Enqueue(ctx, now, msgs...)

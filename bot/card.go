@@ -87,10 +87,11 @@ func (s *Service) Card(inc sla.Incident, lang sla.Lang, now time.Time) chat.Card
 // channel.
 func (s *Service) cardMessages(inc sla.Incident, now time.Time) []storage.Outgoing {
 	var out []storage.Outgoing
-	for _, ch := range s.Dir.Channels(sla.ChannelEngineering, "") {
+	for _, r := range (Audience{Engineers: true}).Recipients(s.Dir) {
+		ch := r.Channel
 		c := s.Card(inc, s.cardLang(ch, inc.CustomerID), now)
 		payload, _ := json.Marshal(c)
-		m := s.outgoing(inc.ID, chat.KindCard, ch.Platform, ch.ChatID, "", c.Plain())
+		m := s.outgoing(inc.ID, chat.KindCard, ch.Platform, ch.ChatID, r.Thread, c.Plain())
 		m.Payload = string(payload)
 		out = append(out, m)
 	}

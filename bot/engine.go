@@ -304,19 +304,14 @@ func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Inci
 		return text
 	}
 	var out []storage.Outgoing
-	kinds := []sla.ChannelKind{sla.ChannelEngineering}
-	switch {
-	case onlyRepeats && len(dir.Channels(sla.ChannelManagers, "")) > 0:
-		kinds = []sla.ChannelKind{sla.ChannelManagers}
-	case toManagers:
-		kinds = append(kinds, sla.ChannelManagers)
+	audience := Audience{Engineers: true, Managers: toManagers}
+	if onlyRepeats {
+		audience = Audience{ManagersElseEngineers: true}
 	}
-	for _, k := range kinds {
-		for _, ch := range dir.Channels(k, "") {
-			m := e.Svc.outgoing(inc.ID, chat.KindAlert, ch.Platform, ch.ChatID, "", e.Svc.inLangs(ch, render))
-			m.Mentions = order
-			out = append(out, m)
-		}
+	for _, r := range audience.Recipients(dir) {
+		m := e.Svc.outgoing(inc.ID, chat.KindAlert, r.Channel.Platform, r.Channel.ChatID, r.Thread, e.Svc.inLangs(r.Channel, render))
+		m.Mentions = order
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -217,12 +217,9 @@ func (s *Service) openedMessages(inc sla.Incident, place commands.Place, thread 
 		}
 		return i18n.T(lang, "notify.opened_customer", p) + "\n" + commands.Clocks(s.Format(lang), inc, inc.ReportedAt)
 	}
-	if ch, ok := s.Dir.Channel(place.Platform, place.ChatID); ok && ch.Kind == sla.ChannelCustomer && ch.CustomerID == inc.CustomerID {
-		out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, thread, s.inLangs(ch, custText)))
-	} else {
-		for _, ch := range s.Dir.Channels(sla.ChannelCustomer, inc.CustomerID) {
-			out = append(out, s.outgoing(inc.ID, "opened", ch.Platform, ch.ChatID, "", s.inLangs(ch, custText)))
-		}
+	report := storage.ThreadRef{Platform: place.Platform, ChatID: place.ChatID, ThreadID: thread}
+	for _, r := range (Audience{Customer: inc.CustomerID, Threads: []storage.ThreadRef{report}}).Recipients(s.Dir) {
+		out = append(out, s.outgoing(inc.ID, "opened", r.Channel.Platform, r.Channel.ChatID, r.Thread, s.inLangs(r.Channel, custText)))
 	}
 	return append(out, s.cardMessages(inc, inc.ReportedAt)...)
 }
@@ -450,39 +447,26 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 		out = append(out, fm...)
 		return err
 	}
+	audience := Audience{Engineers: engineersKey != ""}
 	if customerKey != "" {
+		// The customer hears in the incident's first thread in each of its
+		// chats (the report's, or the bot's first message about it), else
+		// in each of its channels.
 		threads, err := tx.ThreadsOf(ctx, inc.ID)
 		if err != nil {
 			return nil, err
 		}
-		// One message per customer chat, in the incident's first thread there:
-		// the report's, or the bot's first message about it.
-		sent := false
-		done := map[string]bool{}
-		for _, t := range threads {
-			key := t.Platform + "\x00" + t.ChatID
-			if done[key] {
-				continue
-			}
-			if ch, ok := s.Dir.Channel(t.Platform, t.ChatID); ok && ch.Kind == sla.ChannelCustomer && ch.CustomerID == inc.CustomerID {
-				if err := toCustomer(ch, t.ThreadID); err != nil {
-					return nil, err
-				}
-				sent, done[key] = true, true
-			}
-		}
-		if !sent {
-			for _, ch := range s.Dir.Channels(sla.ChannelCustomer, inc.CustomerID) {
-				if err := toCustomer(ch, ""); err != nil {
-					return nil, err
-				}
-			}
-		}
+		audience.Customer, audience.Threads = inc.CustomerID, threads
 	}
-	if engineersKey != "" {
-		for _, ch := range s.Dir.Channels(sla.ChannelEngineering, "") {
-			out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, "", s.inLangs(ch, func(l sla.Lang) string { return render(engineersKey, l) })))
+	for _, r := range audience.Recipients(s.Dir) {
+		ch := r.Channel
+		if ch.Kind == sla.ChannelCustomer {
+			if err := toCustomer(ch, r.Thread); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		out = append(out, s.outgoing(inc.ID, string(ev.Kind), ch.Platform, ch.ChatID, r.Thread, s.inLangs(ch, func(l sla.Lang) string { return render(engineersKey, l) })))
 	}
 	if card {
 		// The engineers see the change on the incident's card, edited in place.
