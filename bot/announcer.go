@@ -62,7 +62,7 @@ func (a *Announcer) Tick(ctx context.Context) (int, error) {
 		// The messages are rendered outside the transaction (SQLite has one
 		// connection), and only for a post not made yet; the claim inside
 		// the transaction settles any race.
-		if made, err := a.Svc.Store.PostMade(ctx, p.Job, p.CustomerID, p.Period); err != nil || made {
+		if made, err := a.Svc.PostMade(ctx, p); err != nil || made {
 			return err
 		}
 		var out []storage.Outgoing
@@ -72,14 +72,7 @@ func (a *Announcer) Tick(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		var fresh bool
-		err := a.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
-			var err error
-			if fresh, err = tx.ClaimPost(ctx, p.Job, p.CustomerID, p.Period, status, now); err != nil || !fresh {
-				return err
-			}
-			return tx.Enqueue(ctx, now, out...)
-		})
+		fresh, err := a.Svc.MakePost(ctx, p, status, out, now)
 		switch {
 		case err != nil:
 			return err
@@ -119,19 +112,12 @@ func (a *Announcer) Tick(ctx context.Context) (int, error) {
 			return posted, err
 		}
 	}
-	if posted > 0 {
-		a.Svc.kick()
-	}
 	return posted, nil
 }
 
 // done reports which occasion reports and revisits a customer has on file.
 func (a *Announcer) done(ctx context.Context, cal sla.Calendar, cu sla.Customer, now time.Time) (sla.Done, error) {
-	reports, err := a.Svc.Store.ServiceReports(ctx, cu.ID)
-	if err != nil {
-		return nil, err
-	}
-	notes, err := a.Svc.Store.CustomerNotes(ctx, cu.ID, now.AddDate(-1, 0, 0))
+	reports, notes, err := a.Svc.OnFile(ctx, cu.ID, now.AddDate(-1, 0, 0))
 	if err != nil {
 		return nil, err
 	}

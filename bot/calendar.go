@@ -287,3 +287,35 @@ func fileMessages(platform, chatID, thread, topic string, files []chat.File) ([]
 
 // errNoFile marks a file message whose payload cannot be read.
 var errNoFile = errors.New("file message without a readable payload")
+
+// PostMade reports whether a scheduled post was made (or skipped) already.
+func (s *Service) PostMade(ctx context.Context, p sla.Post) (bool, error) {
+	return s.Store.PostMade(ctx, p.Job, p.CustomerID, p.Period)
+}
+
+// MakePost claims a scheduled post as status (posted or skipped) and
+// queues its messages, in one transaction; fresh is false when it was
+// claimed before (by this replica after a restart, or by another).
+func (s *Service) MakePost(ctx context.Context, p sla.Post, status string, msgs []storage.Outgoing, now time.Time) (fresh bool, err error) {
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
+		if fresh, err = tx.ClaimPost(ctx, p.Job, p.CustomerID, p.Period, status, now); err != nil || !fresh {
+			return err
+		}
+		return tx.Enqueue(ctx, now, msgs...)
+	})
+	if err == nil && fresh && len(msgs) > 0 {
+		s.kick()
+	}
+	return fresh, err
+}
+
+// OnFile are a customer's service reports and the notes written since
+// since: what the calendar counts as done.
+func (s *Service) OnFile(ctx context.Context, customerID string, since time.Time) ([]storage.ServiceReport, []storage.CustomerNote, error) {
+	reports, err := s.Store.ServiceReports(ctx, customerID)
+	if err != nil {
+		return nil, nil, err
+	}
+	notes, err := s.Store.CustomerNotes(ctx, customerID, since)
+	return reports, notes, err
+}

@@ -3,13 +3,9 @@ package bot
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/slakeeper/slakeeper/bot/chat"
-	"github.com/slakeeper/slakeeper/sla"
-	"github.com/slakeeper/slakeeper/sla/i18n"
-	"github.com/slakeeper/slakeeper/storage"
 )
 
 // Engine fires due timers: reminders before deadlines, breaches at them,
@@ -55,7 +51,7 @@ func (e *Engine) Run(ctx context.Context) {
 			e.Log.Error("engine round", "err", err)
 		}
 		sleep := e.MaxSleep
-		if next, ok, err := e.Svc.Store.NextTimerDue(ctx); err == nil && ok {
+		if next, ok, err := e.Svc.NextTimerDue(ctx); err == nil && ok {
 			wait := next.Sub(e.Clock.Now())
 			if wait <= 0 {
 				// A timer still due now belongs to an incident another replica or
@@ -75,7 +71,7 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	total := 0
 	skipped := map[int64]bool{}
 	for {
-		ids, err := e.Svc.Store.DueIncidents(ctx, now, e.Batch+len(skipped))
+		ids, err := e.Svc.DueIncidents(ctx, now, e.Batch+len(skipped))
 		if err != nil {
 			return total, err
 		}
@@ -84,14 +80,7 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 			if skipped[id] {
 				continue
 			}
-			var n int
-			var done fired
-			err := e.Svc.Store.InTx(ctx, func(tx *storage.Tx) error {
-				var err error
-				done = fired{}
-				n, err = e.fire(ctx, tx, id, now, &done)
-				return err
-			})
+			n, err := e.Svc.FireTimers(ctx, id, now)
 			if err != nil {
 				e.Log.Error("fire timers", "incident", id, "err", err)
 				skipped[id] = true
@@ -103,7 +92,6 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 			}
 			total += n
 			progress = true
-			e.count(done)
 		}
 		if !progress {
 			break
@@ -113,205 +101,4 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 		e.Kick()
 	}
 	return total, nil
-}
-
-// fired is what one incident's round did, counted once it committed.
-type fired struct {
-	alerts   []sla.Alert
-	breaches []sla.Clock
-}
-
-func (e *Engine) count(f fired) {
-	m := e.Svc.Metrics
-	if m == nil {
-		return
-	}
-	for _, a := range f.alerts {
-		m.Alerts.Inc(string(a.Kind), strconv.Itoa(a.Level))
-	}
-	for _, c := range f.breaches {
-		m.Breaches.Inc(string(c))
-	}
-}
-
-func (e *Engine) fire(ctx context.Context, tx *storage.Tx, id int64, now time.Time, done *fired) (int, error) {
-	inc, ok, err := tx.ClaimIncident(ctx, id)
-	if err != nil || !ok {
-		return 0, err
-	}
-	rows, err := tx.DueTimers(ctx, id, now)
-	if err != nil || len(rows) == 0 {
-		return 0, err
-	}
-	ids := make([]int64, len(rows))
-	timers := make([]sla.Timer, len(rows))
-	for i, r := range rows {
-		ids[i], timers[i] = r.ID, r.Timer()
-	}
-	if err := tx.MarkFired(ctx, now, ids...); err != nil {
-		return 0, err
-	}
-	deadline := map[sla.Clock]time.Time{}
-	for _, c := range inc.Clocks() {
-		deadline[c.Clock] = c.Due
-	}
-	for _, t := range timers {
-		if t.Kind == sla.TimerBreach {
-			done.breaches = append(done.breaches, t.Clock)
-		}
-		if t.Kind == sla.TimerBreach || t.Kind == sla.TimerEscalation {
-			if err := tx.RecordBreach(ctx, id, t.Clock, deadline[t.Clock], now); err != nil {
-				return 0, err
-			}
-		}
-	}
-	prev := inc.Version
-	var events []sla.Event
-	alerts := sla.Collapse(timers)
-	done.alerts = alerts
-	for _, a := range alerts {
-		if a.Kind == sla.TimerFollowUp {
-			events = append(events, inc.PingFollowUp(now))
-			continue
-		}
-		kind := map[sla.TimerKind]sla.EventKind{sla.TimerReminder: sla.EventReminder, sla.TimerBreach: sla.EventBreach,
-			sla.TimerEscalation: sla.EventEscalation, sla.TimerFollowUpCheck: sla.EventEscalation, sla.TimerReport: sla.EventReminder}[a.Kind]
-		events = append(events, sla.Event{Kind: kind, At: now, Actor: "slakeeper", Data: map[string]string{
-			"timer": string(a.Kind), "clock": string(a.Clock), "level": strconv.Itoa(a.Level), "collapsed": strconv.Itoa(a.Collapsed)}})
-	}
-	if inc.Version != prev {
-		if err := tx.UpdateIncident(ctx, inc, prev); err != nil {
-			return 0, err
-		}
-	}
-	if err := tx.AppendEvents(ctx, id, events...); err != nil {
-		return 0, err
-	}
-	policy, err := e.Svc.policyTx(ctx, tx, inc.CustomerID, inc.ReportedAt)
-	if err != nil {
-		return 0, err
-	}
-	if err := tx.SyncTimers(ctx, id, inc.Timers(policy, now)); err != nil {
-		return 0, err
-	}
-	// After downtime the schedule may name steps that are due already (the
-	// latest repeat of the ladder, the latest weekly slot): the alerts above
-	// stand for them, so they fire silently.
-	again, err := tx.DueTimers(ctx, id, now)
-	if err != nil {
-		return 0, err
-	}
-	for _, r := range again {
-		if err := tx.MarkFired(ctx, now, r.ID); err != nil {
-			return 0, err
-		}
-	}
-	msgs, err := e.alertMessages(ctx, tx, inc, alerts, deadline, policy, now)
-	if err != nil {
-		return 0, err
-	}
-	return len(rows), tx.Enqueue(ctx, now, msgs...)
-}
-
-// alertMessages renders one message per destination for an incident's
-// alerts: the engineering channels always, the managers' channels when the
-// ladder reached them; mentioning who must act. The managers' repeated
-// reminders after their escalation go to the managers' channels alone (the
-// engineering channel if there is none): a breach that lasts is never
-// silent, and never floods.
-func (e *Engine) alertMessages(ctx context.Context, tx *storage.Tx, inc sla.Incident, alerts []sla.Alert, deadline map[sla.Clock]time.Time,
-	policy sla.Policy, now time.Time) ([]storage.Outgoing, error) {
-	dir := e.Svc.Dir
-	cust, _ := dir.Customer(inc.CustomerID)
-	mentions := map[string]bool{}
-	var order []string
-	mention := func(ids ...string) {
-		for _, id := range ids {
-			if id != "" && !mentions[id] {
-				mentions[id] = true
-				order = append(order, id)
-			}
-		}
-	}
-	responsible := inc.AssigneeID
-	if responsible == "" {
-		cur, err := e.Svc.onCallTx(ctx, tx, now)
-		if err != nil {
-			return nil, err
-		}
-		responsible = cur.PersonID
-	}
-	toManagers := false
-	// A repeat stands only for repeats (after downtime an alert may fold
-	// the whole ladder: the engineers must hear of that one).
-	repeat := func(a sla.Alert) bool {
-		return a.Kind == sla.TimerEscalation && a.Level == sla.LevelManager && a.Earliest.After(deadline[a.Clock].Add(policy.ManagerAfter))
-	}
-	onlyRepeats := len(alerts) > 0
-	for _, a := range alerts {
-		onlyRepeats = onlyRepeats && repeat(a)
-	}
-	for _, a := range alerts {
-		switch {
-		case a.Kind == sla.TimerFollowUpCheck || a.Level == sla.LevelLead:
-			mention(dir.WithRole(sla.RoleLead)...)
-		case a.Level == sla.LevelManager:
-			mention(dir.WithRole(sla.RoleManager)...)
-			toManagers = true
-		default:
-			mention(responsible)
-		}
-	}
-	render := func(lang sla.Lang) string {
-		f := e.Svc.Format(lang)
-		var text string
-		for i, a := range alerts {
-			p := map[string]any{"id": inc.ID, "customer": cust.Name, "title": inc.Title}
-			var key string
-			switch a.Kind {
-			case sla.TimerReminder:
-				key = "engine.reminder"
-				p["left"], p["due"] = f.Duration(deadline[a.Clock].Sub(now)), f.Time(deadline[a.Clock])
-			case sla.TimerBreach, sla.TimerEscalation:
-				key = "engine.breach"
-				if a.Level > sla.LevelAssignee {
-					key = "engine.escalation"
-					p["level"] = i18n.T(lang, "level."+strconv.Itoa(a.Level), nil)
-				}
-				if repeat(a) {
-					key = "engine.repeat"
-					rs := policy.Repeats(deadline[a.Clock].Add(policy.ManagerAfter), now)
-					p["next"] = f.Time(rs[len(rs)-1])
-				}
-				p["late"], p["due"] = f.Duration(now.Sub(deadline[a.Clock])), f.Time(deadline[a.Clock])
-			case sla.TimerFollowUp:
-				key = "engine.followup"
-			case sla.TimerFollowUpCheck:
-				key = "engine.followup_unanswered"
-				p["late"] = f.Duration(now.Sub(inc.LastPingAt))
-			case sla.TimerReport:
-				key = "engine.report"
-			}
-			p["clock"] = i18n.T(lang, "clock."+string(a.Clock), nil)
-			if i > 0 {
-				text += "\n"
-			}
-			text += i18n.T(lang, key, p)
-			if a.Collapsed > 0 {
-				text += " " + i18n.T(lang, "engine.collapsed", map[string]any{"n": a.Collapsed})
-			}
-		}
-		return text
-	}
-	var out []storage.Outgoing
-	audience := Audience{Engineers: true, Managers: toManagers}
-	if onlyRepeats {
-		audience = Audience{ManagersElseEngineers: true}
-	}
-	for _, r := range audience.Recipients(dir) {
-		m := e.Svc.outgoing(inc.ID, chat.KindAlert, r.Channel.Platform, r.Channel.ChatID, r.Thread, e.Svc.inLangs(r.Channel, render))
-		m.Mentions = order
-		out = append(out, m)
-	}
-	return out, nil
 }

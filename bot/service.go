@@ -77,6 +77,11 @@ func (s *Service) Timeline(ctx context.Context, id int64) ([]sla.Event, error) {
 	return s.Store.Timeline(ctx, id)
 }
 
+// Threads are the chat threads an incident is discussed in.
+func (s *Service) Threads(ctx context.Context, id int64) ([]storage.ThreadRef, error) {
+	return s.Store.ThreadsOfIncident(ctx, id)
+}
+
 // OnCall returns who is on call at now and who comes next, overrides
 // included.
 func (s *Service) OnCall(ctx context.Context, now time.Time) (cur, next sla.Shift, err error) {

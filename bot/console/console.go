@@ -249,7 +249,7 @@ func (c *Console) enterThread(ctx context.Context, arg string) {
 		fmt.Fprintf(c.Out, "  /thread takes an incident number\n")
 		return
 	}
-	threads, err := c.Router.Svc.Store.ThreadsOfIncident(ctx, id)
+	threads, err := c.Router.Svc.Threads(ctx, id)
 	if err != nil {
 		fmt.Fprintf(c.Out, "  error: %v\n", err)
 		return
