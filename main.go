@@ -219,10 +219,9 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	svc := &bot.Service{Store: store, Dir: newDirectory(cfg), Classifier: classifier, Log: log}
-	con := &console.Console{Router: &bot.Router{Svc: svc, Clock: clock, Log: log}, Engine: bot.NewEngine(svc, clock, log),
-		Announcer: &bot.Announcer{Svc: svc, Clock: clock, Log: log},
-		Clock:     clock, Out: stdout, Echo: *echo}
-	con.Dispatcher = bot.NewDispatcher(store, map[string]chat.Sender{chat.PlatformConsole: con}, clock, log)
+	con := &console.Console{Handler: &bot.Router{Svc: svc, Clock: clock, Log: log}, Dir: svc.Dir, Clock: clock, Out: stdout, Echo: *echo}
+	con.Runtime = &bot.Runtime{Svc: svc, Engine: bot.NewEngine(svc, clock, log), Announcer: &bot.Announcer{Svc: svc, Clock: clock, Log: log},
+		Dispatcher: bot.NewDispatcher(store, map[string]chat.Sender{chat.PlatformConsole: con}, clock, log)}
 	fmt.Fprintf(stdout, "database: %s (%s)\n", storage.RedactDSN(databaseURL(getenv)), store.Dialect())
 	return con.Run(ctx, stdin)
 }

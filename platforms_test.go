@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,5 +144,27 @@ channels:
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An adapter compiles against the chat seam and the domain, never against
+// the runtime, the storage or a database driver.
+func TestAdaptersDoNotImportTheRuntime(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	forbidden := []string{"github.com/slakeeper/slakeeper/bot", "github.com/slakeeper/slakeeper/storage", "github.com/lib/pq", "modernc.org/sqlite"}
+	for _, pkg := range []string{"./bot/console", "./bot/slack", "./bot/telegram"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if dep == f || strings.HasPrefix(dep, f+"/") && f != "github.com/slakeeper/slakeeper/bot" {
+					t.Errorf("%s imports %s", pkg, dep)
+				}
+			}
+		}
 	}
 }

@@ -13,21 +13,30 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/slakeeper/slakeeper/bot"
 	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/commands"
 	"github.com/slakeeper/slakeeper/sla"
 )
 
+// Runtime is what the console needs of the runtime besides the router.
+type Runtime interface {
+	// Step fires the timers and calendar posts due now and delivers the
+	// outbox (through Console.Send).
+	Step(ctx context.Context) error
+	// ThreadOf is the thread incident id is discussed in, in a chat.
+	ThreadOf(ctx context.Context, id int64, platform, chatID string) (thread string, ok bool, err error)
+}
+
 // Console runs the terminal session. It is also the chat.Sender for the
 // console platform.
 type Console struct {
-	Router     *bot.Router
-	Engine     *bot.Engine
-	Announcer  *bot.Announcer
-	Dispatcher *bot.Dispatcher
-	Clock      *chat.ManualClock
-	Out        io.Writer
+	// Handler takes what is typed: the router.
+	Handler chat.Handler
+	// Runtime moves the bot along after each line.
+	Runtime Runtime
+	Dir     *sla.Directory
+	Clock   *chat.ManualClock
+	Out     io.Writer
 	// Echo repeats each input line after the prompt, for input that is not a
 	// terminal, so that a transcript reads like a session.
 	Echo bool
@@ -60,7 +69,7 @@ func (c *Console) Send(_ context.Context, m chat.Outbound) (string, error) {
 	}
 	for i := len(m.Mentions) - 1; i >= 0; i-- {
 		name := m.Mentions[i]
-		if p, ok := c.Router.Svc.Dir.Person(name); ok {
+		if p, ok := c.Dir.Person(name); ok {
 			name = p.Name
 		}
 		text = "@" + name + " " + text
@@ -97,7 +106,7 @@ func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n        ") 
 // Run reads lines from in until it ends or ctx is cancelled.
 func (c *Console) Run(ctx context.Context, in io.Reader) error {
 	c.run = strconv.FormatInt(c.Clock.Now().UnixNano(), 36)
-	dir := c.Router.Svc.Dir
+	dir := c.Dir
 	if p, ok := dir.FindPerson("li"); ok {
 		c.switchTo(p)
 	} else if ps := dir.People(); len(ps) > 0 {
@@ -146,7 +155,7 @@ func (c *Console) threadLabel() string {
 
 func (c *Console) switchTo(p sla.Person) {
 	c.as, c.thread = p, ""
-	dir := c.Router.Svc.Dir
+	dir := c.Dir
 	kind, cust := sla.ChannelEngineering, ""
 	if p.Role == sla.RoleCustomer {
 		kind, cust = sla.ChannelCustomer, p.CustomerID
@@ -161,14 +170,14 @@ func (c *Console) switchTo(p sla.Person) {
 
 func (c *Console) status() {
 	fmt.Fprintf(c.Out, "  (you are %s [%s], in #%s; clock %s)\n", c.as.Name, c.as.Role, c.chat,
-		c.Clock.Now().In(c.Router.Svc.Dir.Zone).Format("2006-01-02 15:04 MST"))
+		c.Clock.Now().In(c.Dir.Zone).Format("2006-01-02 15:04 MST"))
 }
 
 // line handles one input line; it reports whether to quit.
 func (c *Console) line(ctx context.Context, line string) bool {
 	word, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
-	dir := c.Router.Svc.Dir
+	dir := c.Dir
 	switch word {
 	case "/quit", "/exit":
 		return true
@@ -228,7 +237,7 @@ func (c *Console) line(ctx context.Context, line string) bool {
 	in := chat.Inbound{Platform: chat.PlatformConsole, ChatID: c.chat, ThreadID: c.thread,
 		MessageID: fmt.Sprintf("%s-%d", c.run, c.seq), UserID: c.as.ID, UserName: c.as.Name, Text: line,
 		InBand: true} // the terminal shows a command's answer under it
-	replies, err := c.Router.Handle(ctx, in)
+	replies, err := c.Handler.Handle(ctx, in)
 	if err != nil {
 		fmt.Fprintf(c.Out, "  error: %v\n", err)
 	}
@@ -249,16 +258,14 @@ func (c *Console) enterThread(ctx context.Context, arg string) {
 		fmt.Fprintf(c.Out, "  /thread takes an incident number\n")
 		return
 	}
-	threads, err := c.Router.Svc.Threads(ctx, id)
+	thread, ok, err := c.Runtime.ThreadOf(ctx, id, chat.PlatformConsole, c.chat)
 	if err != nil {
 		fmt.Fprintf(c.Out, "  error: %v\n", err)
 		return
 	}
-	for _, t := range threads {
-		if t.Platform == chat.PlatformConsole && t.ChatID == c.chat {
-			c.thread = t.ThreadID
-			return
-		}
+	if ok {
+		c.thread = thread
+		return
 	}
 	fmt.Fprintf(c.Out, "  incident #%d has no thread in #%s\n", id, c.chat)
 }
@@ -266,22 +273,7 @@ func (c *Console) enterThread(ctx context.Context, arg string) {
 // flush fires the timers due now and delivers the outbox through the
 // dispatcher.
 func (c *Console) flush(ctx context.Context) {
-	if _, err := c.Engine.RunOnce(ctx); err != nil {
-		fmt.Fprintf(c.Out, "  engine error: %v\n", err)
-	}
-	if c.Announcer != nil {
-		if _, err := c.Announcer.Tick(ctx); err != nil {
-			fmt.Fprintf(c.Out, "  calendar error: %v\n", err)
-		}
-	}
-	for {
-		n, err := c.Dispatcher.RunOnce(ctx)
-		if err != nil {
-			fmt.Fprintf(c.Out, "  dispatch error: %v\n", err)
-			return
-		}
-		if n == 0 {
-			return
-		}
+	if err := c.Runtime.Step(ctx); err != nil {
+		fmt.Fprintf(c.Out, "  error: %v\n", err)
 	}
 }
