@@ -5,7 +5,7 @@
 // card's thread) through the Web API.
 //
 // The transport is the only difference between HTTP and Socket Mode: both
-// call the same handlers (onEvent, onCommand, onAction).
+// call the same handlers (onEvent, onCommand, actionInbounds).
 package slack
 
 import (
@@ -37,11 +37,15 @@ type Config struct {
 	AppToken      string // xapp-…; set for Socket Mode
 	SigningSecret string // for HTTP mode
 	APIURL        string // Web API base URL override, e.g. for tests; ends with "/"
-	// ReplyWithin is how long a slash command or a click may take before it
-	// is acknowledged and answered later through its response_url; Slack
-	// allows three seconds.
+	// ReplyWithin is how long a slash command may take before it is
+	// acknowledged and answered later through its response_url; Slack
+	// allows three seconds. A click is always acknowledged first and
+	// answered through its response_url.
 	ReplyWithin time.Duration
 	HTTPClient  *http.Client
+	// SocketWorkers is how many Socket Mode requests are handled at once;
+	// DefaultSocketWorkers if zero.
+	SocketWorkers int
 }
 
 // Adapter is the Slack adapter. It is a chat.Sender.
@@ -57,8 +61,8 @@ type Adapter struct {
 	botUserID string
 	botID     string
 
-	// late answers to slash commands, posted to response_url after the
-	// acknowledgement; Close waits for them.
+	// work done after a request was acknowledged (clicks, late answers to
+	// slash commands, posts to response_url); Close waits for it.
 	late sync.WaitGroup
 }
 
@@ -91,7 +95,9 @@ func New(ctx context.Context, cfg Config, h Handler, dir *sla.Directory, clock c
 	return a, nil
 }
 
-// Close waits for late answers in flight.
+// Close waits for the work acknowledged but not finished: clicks being
+// handled and answers on their way to a response_url. Call it once the
+// HTTP server has stopped and RunSocketMode has returned.
 func (a *Adapter) Close() { a.late.Wait() }
 
 // Slack's limits (docs: chat.postMessage, Block Kit reference).
