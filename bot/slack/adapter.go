@@ -5,7 +5,7 @@
 // card's thread) through the Web API.
 //
 // The transport is the only difference between HTTP and Socket Mode: both
-// call the same handlers (onEvent, onCommand, onAction).
+// call the same handlers (onEvent, onCommand, actionInbounds).
 package slack
 
 import (
@@ -26,29 +26,28 @@ import (
 	"github.com/slakeeper/slakeeper/sla"
 )
 
-// Handler is what the adapter needs of the runtime: the router.
-type Handler interface {
-	Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error)
-}
-
 // Config configures the adapter.
 type Config struct {
 	BotToken      string // xoxb-…
 	AppToken      string // xapp-…; set for Socket Mode
 	SigningSecret string // for HTTP mode
 	APIURL        string // Web API base URL override, e.g. for tests; ends with "/"
-	// ReplyWithin is how long a slash command or a click may take before it
-	// is acknowledged and answered later through its response_url; Slack
-	// allows three seconds.
+	// ReplyWithin is how long a slash command may take before it is
+	// acknowledged and answered later through its response_url; Slack
+	// allows three seconds. A click is always acknowledged first and
+	// answered through its response_url.
 	ReplyWithin time.Duration
 	HTTPClient  *http.Client
+	// SocketWorkers is how many Socket Mode requests are handled at once;
+	// DefaultSocketWorkers if zero.
+	SocketWorkers int
 }
 
 // Adapter is the Slack adapter. It is a chat.Sender.
 type Adapter struct {
 	cfg     Config
 	api     *slackgo.Client
-	handler Handler
+	handler chat.Handler
 	dir     *sla.Directory
 	clock   chat.Clock
 	log     *slog.Logger
@@ -57,14 +56,14 @@ type Adapter struct {
 	botUserID string
 	botID     string
 
-	// late answers to slash commands, posted to response_url after the
-	// acknowledgement; Close waits for them.
+	// work done after a request was acknowledged (clicks, late answers to
+	// slash commands, posts to response_url); Close waits for it.
 	late sync.WaitGroup
 }
 
 // New connects to the Web API (auth.test) and returns the adapter. The
 // token never appears in an error or a log line.
-func New(ctx context.Context, cfg Config, h Handler, dir *sla.Directory, clock chat.Clock, log *slog.Logger) (*Adapter, error) {
+func New(ctx context.Context, cfg Config, h chat.Handler, dir *sla.Directory, clock chat.Clock, log *slog.Logger) (*Adapter, error) {
 	if cfg.ReplyWithin == 0 {
 		cfg.ReplyWithin = 2500 * time.Millisecond
 	}
@@ -91,7 +90,9 @@ func New(ctx context.Context, cfg Config, h Handler, dir *sla.Directory, clock c
 	return a, nil
 }
 
-// Close waits for late answers in flight.
+// Close waits for the work acknowledged but not finished: clicks being
+// handled and answers on their way to a response_url. Call it once the
+// HTTP server has stopped and RunSocketMode has returned.
 func (a *Adapter) Close() { a.late.Wait() }
 
 // Slack's limits (docs: chat.postMessage, Block Kit reference).

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -45,7 +46,10 @@ func Verify(secret string, h http.Header, body []byte, now time.Time) bool {
 
 // Routes adds the HTTP endpoints: POST /slack/events, /slack/commands and
 // /slack/interactions. A bad or stale signature gets 401 and changes
-// nothing.
+// nothing. A slash command is answered in its response if the router is
+// quick enough (Config.ReplyWithin), else through its response_url; a click
+// is acknowledged at once and answered through its response_url once its
+// command has run (Close waits for that).
 func (a *Adapter) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /slack/events", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		status, out := a.onEvent(r.Context(), body)
@@ -64,7 +68,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 		c := slackgo.SlashCommand{Command: form.Get("command"), Text: form.Get("text"), ChannelID: form.Get("channel_id"),
 			UserID: form.Get("user_id"), UserName: form.Get("user_name"), ResponseURL: form.Get("response_url"),
 			TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id")}
-		writeEphemeral(w, a.onCommand(r.Context(), c, replayKey(r)))
+		writeEphemeral(w, a.onCommand(r.Context(), c, replayKey(r), a.cfg.ReplyWithin))
 	}))
 	mux.HandleFunc("POST /slack/interactions", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		form, err := url.ParseQuery(string(body))
@@ -77,14 +81,26 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 			http.Error(w, "bad payload", http.StatusBadRequest)
 			return
 		}
-		// A click is answered through its response_url; the HTTP answer only
-		// acknowledges it.
-		if text := a.onAction(r.Context(), cb, replayKey(r)); text != "" {
-			if err := a.respond(r.Context(), cb.ResponseURL, text); err != nil {
-				a.log.Warn("slack: answer to a click not delivered", "err", err)
-			}
+		// A click is acknowledged first and answered through its
+		// response_url: Slack's three seconds must not wait on our outbound
+		// call. The replay key is taken from the request before it is
+		// answered; the router drops a replay when the work runs. The work
+		// is registered with Close before the acknowledgement and starts
+		// after it.
+		ins := a.actionInbounds(cb, replayKey(r))
+		acked := make(chan struct{})
+		if len(ins) > 0 {
+			a.later(r.Context(), func(ctx context.Context) {
+				<-acked
+				a.answer(ctx, cb.ResponseURL, a.run(ctx, ins...))
+			})
 		}
+		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		close(acked)
 	}))
 }
 

@@ -84,41 +84,70 @@ func commandText(command, text string) string {
 	return strings.TrimSpace(command + " " + text)
 }
 
-// reply answers the person who typed a command or clicked a button, within
-// Slack's three-second window: if the work is done in time, the answer is
+// reply answers the person who typed a command within Slack's three-second
+// window: if the work is done within the given time, the answer is
 // returned for the acknowledgement; otherwise "" is returned at once and
-// the answer is posted to responseURL when it is ready.
-func (a *Adapter) reply(ctx context.Context, in chat.Inbound, responseURL string) string {
+// the answer is posted to responseURL when it is ready, by a goroutine
+// Close waits for.
+func (a *Adapter) reply(ctx context.Context, in chat.Inbound, responseURL string, within time.Duration) string {
 	done := make(chan string, 1)
 	go func() {
-		// The work must finish even if Slack's request is gone.
-		replies, err := a.handler.Handle(context.WithoutCancel(ctx), in)
-		var texts []string
-		if err != nil {
-			a.log.Error("slack: command failed", "user", in.UserID, "err", err)
-			texts = append(texts, "⚠️ internal error / 内部错误")
-		}
-		for _, r := range replies {
-			texts = append(texts, r.Text)
-		}
-		done <- strings.Join(texts, "\n")
+		// The work must finish even if Slack's request is gone. Whoever
+		// receives from done owns this goroutine: reply, or the late one.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleWithin)
+		defer cancel()
+		done <- a.run(ctx, in)
 	}()
-	t := time.NewTimer(a.cfg.ReplyWithin)
+	t := time.NewTimer(max(within, 0))
 	defer t.Stop()
 	select {
 	case text := <-done:
 		return text
 	case <-t.C:
 	}
+	a.later(ctx, func(ctx context.Context) { a.answer(ctx, responseURL, <-done) })
+	return ""
+}
+
+// run hands a command (or the commands of one click) to the router and
+// returns the answer to show the person. A failure of the router is logged
+// and answered with chat.InternalError.
+func (a *Adapter) run(ctx context.Context, ins ...chat.Inbound) string {
+	var texts []string
+	for _, in := range ins {
+		replies, err := a.handler.Handle(ctx, in)
+		if err != nil {
+			a.log.Error("slack: command failed", "user", in.UserID, "command", in.Text, "err", err)
+			texts = append(texts, chat.InternalError)
+		}
+		for _, r := range replies {
+			if r.Text != "" {
+				texts = append(texts, r.Text)
+			}
+		}
+	}
+	return strings.Join(texts, "\n")
+}
+
+// later runs work after the request that brought it has been answered, in
+// a goroutine Close waits for, under a context detached from the request's
+// and bounded by handleWithin.
+func (a *Adapter) later(ctx context.Context, work func(context.Context)) {
 	a.late.Add(1)
 	go func() {
 		defer a.late.Done()
-		text := <-done
-		if err := a.respond(context.WithoutCancel(ctx), responseURL, text); err != nil {
-			a.log.Warn("slack: late answer not delivered", "err", err)
-		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleWithin)
+		defer cancel()
+		work(ctx)
 	}()
-	return ""
+}
+
+// answer posts text to a response_url and logs a failure. The post has its
+// own time: an answer to work that ran out of time still goes out.
+func (a *Adapter) answer(ctx context.Context, responseURL, text string) {
+	if err := a.respond(context.WithoutCancel(ctx), responseURL, text); err != nil {
+		a.log.Warn("slack: answer not delivered to response_url", "err", err)
+	}
 }
 
 // respond posts an ephemeral answer to a response_url.
@@ -146,23 +175,26 @@ func (a *Adapter) respond(ctx context.Context, responseURL, text string) error {
 }
 
 // onCommand handles a slash command and returns the answer to show the
-// person (ephemeral), or "" when it will come through the response_url.
-// deliveryID, when not empty, identifies this delivery: a second one with
-// the same id is a replay and is dropped.
-func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand, deliveryID string) string {
+// person (ephemeral) if the router gives it within the given time, or ""
+// when it will come through the response_url. deliveryID, when not empty,
+// identifies this delivery: a second one with the same id is a replay and
+// is dropped.
+func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand, deliveryID string, within time.Duration) string {
 	in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
 		Text: commandText(c.Command, c.Text), EventID: deliveryID, InBand: true}
-	return a.reply(ctx, in, c.ResponseURL)
+	return a.reply(ctx, in, c.ResponseURL, within)
 }
 
-// onAction handles a click on a card's button: it runs the button's command
-// on the card's incident as the person who clicked, and answers them
-// ephemerally. The card itself is edited by the change's outbox message.
-func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback, deliveryID string) string {
+// actionInbounds turns a click on a card's button into the command it runs
+// on the card's incident as the person who clicked; its answer is shown to
+// them ephemerally through the click's response_url, and the card itself is
+// edited by the change's outbox message. Clicks on anything else give none.
+// deliveryID, when not empty, identifies this delivery (see onCommand).
+func (a *Adapter) actionInbounds(cb slackgo.InteractionCallback, deliveryID string) []chat.Inbound {
 	if cb.Type != slackgo.InteractionTypeBlockActions {
-		return ""
+		return nil
 	}
-	var answers []string
+	var ins []chat.Inbound
 	for i, act := range cb.ActionCallback.BlockActions {
 		cmd, ok := strings.CutPrefix(act.ActionID, actionPrefix)
 		if !ok {
@@ -172,13 +204,12 @@ func (a *Adapter) onAction(ctx context.Context, cb slackgo.InteractionCallback, 
 		if !ok {
 			continue
 		}
-		in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name, Text: line, InBand: true}
+		in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: cb.Channel.ID, UserID: cb.User.ID, UserName: cb.User.Name,
+			Text: line, InBand: true}
 		if deliveryID != "" {
 			in.EventID = fmt.Sprintf("%s/%d", deliveryID, i)
 		}
-		if text := a.reply(ctx, in, cb.ResponseURL); text != "" {
-			answers = append(answers, text)
-		}
+		ins = append(ins, in)
 	}
-	return strings.Join(answers, "\n")
+	return ins
 }

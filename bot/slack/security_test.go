@@ -41,9 +41,16 @@ func TestSlackReplayAndMalformedPayloads(t *testing.T) {
 	cbody := []byte(url.Values{"payload": {string(click)}}.Encode())
 	ch := fakeslack.Sign(secret, cbody, e.clock.Now())
 	e.post("/slack/interactions", "application/x-www-form-urlencoded", cbody, ch.Clone())
+	if _, ok := e.slack.WaitResponse("click", wait); !ok {
+		t.Fatal("the click was not answered")
+	}
 	onsite, _ := e.store.Incident(t.Context(), 1)
 	e.clock.Advance(60e9)
 	e.post("/slack/interactions", "application/x-www-form-urlencoded", cbody, ch.Clone())
+	e.ad.Close() // waits for the replay's handling, which follows its 200
+	if n := len(e.slack.Responses()); n != 1 {
+		t.Fatalf("%d answers: the replay was answered", n)
+	}
 	if again, _ := e.store.Incident(t.Context(), 1); onsite.Status != sla.StatusOnsite || again.Version != onsite.Version {
 		t.Fatalf("replayed click: %s, version %d -> %d", onsite.Status, onsite.Version, again.Version)
 	}
@@ -89,6 +96,7 @@ func FuzzSlackEndpoints(f *testing.F) {
 		e.t = t // the target runs one input at a time
 		i := int(which) % len(paths)
 		code, _ := e.signed(paths[i], types[i], body)
+		e.ad.Close() // a click is handled after its 200
 		if code >= 500 || code == http.StatusUnauthorized {
 			t.Fatalf("%s %q: %d", paths[i], body, code)
 		}

@@ -156,15 +156,35 @@ func (e *env) command(user, channel, cmd, text string) string {
 	return r.Text
 }
 
+// click clicks a card's button, as Slack posts it, and waits for the
+// answer on the click's response_url. It returns the HTTP status.
 func (e *env) click(user, action string, id int64) int {
 	e.t.Helper()
-	e.seq++
-	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "user": map[string]any{"id": user, "name": user},
-		"channel": map[string]any{"id": "CENG"}, "response_url": e.slack.ResponseURL("click-" + user), "trigger_id": fmt.Sprintf("trig-%d", e.seq),
-		"actions": []map[string]any{{"action_id": "slakeeper:" + action, "value": fmt.Sprint(id), "type": "button", "block_id": "b"}}})
-	code, _ := e.signed("/slack/interactions", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode()))
+	code, rid := e.press(user, action, id)
+	if code == http.StatusOK {
+		if _, ok := e.slack.WaitResponse(rid, wait); !ok {
+			e.t.Fatalf("no answer to %s's click on %s #%d; logs:\n%s", user, action, id, e.logs.String())
+		}
+	}
 	return code
 }
+
+// press clicks a card's button and returns the HTTP status and the id of
+// the click's response_url, without waiting for the answer.
+func (e *env) press(user, action string, id int64) (int, string) {
+	e.t.Helper()
+	e.seq++
+	rid := fmt.Sprintf("click-%s-%d", user, e.seq)
+	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "user": map[string]any{"id": user, "name": user},
+		"channel": map[string]any{"id": "CENG"}, "response_url": e.slack.ResponseURL(rid), "trigger_id": fmt.Sprintf("trig-%d", e.seq),
+		"actions": []map[string]any{{"action_id": "slakeeper:" + action, "value": fmt.Sprint(id), "type": "button", "block_id": "b"}}})
+	code, _ := e.signed("/slack/interactions", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode()))
+	return code, rid
+}
+
+// wait bounds how long a test waits for something that should happen at
+// once; it only turns a hang into a failure.
+const wait = 30 * time.Second
 
 // deliver fires due timers and drains the outbox into the fake Slack.
 func (e *env) deliver() { e.t.Helper(); bottest.Deliver(e.t, e.engine, e.disp) }
@@ -441,13 +461,12 @@ func TestSlackSocketMode(t *testing.T) {
 	if _, ok := e.slack.Push("interactive", "env-4", payload, 10*time.Second); !ok {
 		t.Fatal("click not acknowledged")
 	}
-	for i := 0; i < 500; i++ { // the click is handled after its ack
-		if inc, _ = e.store.Incident(context.Background(), 1); inc.Status == sla.StatusAcknowledged {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The click is handled after its ack and answered on its response_url.
+	r, ok := e.slack.WaitResponse("s2", wait)
+	if !ok || !strings.Contains(r["text"].(string), "已确认事件 #1") {
+		t.Fatalf("click answer %v; logs:\n%s", r, e.logs.String())
 	}
-	if inc.Status != sla.StatusAcknowledged {
+	if inc, _ = e.store.Incident(context.Background(), 1); inc.Status != sla.StatusAcknowledged {
 		t.Fatalf("click over socket mode did not acknowledge; logs:\n%s", e.logs.String())
 	}
 }

@@ -2,8 +2,8 @@
 // (auth.test, chat.postMessage, chat.update, the three steps of a file
 // upload, apps.connections.open) that
 // checks what Slack checks — the token, that the channel exists, message and
-// Block Kit limits — a Socket Mode WebSocket, response_url endpoints, and
-// rate limiting on demand.
+// Block Kit limits — a Socket Mode WebSocket, response_url endpoints (which
+// can be held, as a slow Slack would), and rate limiting on demand.
 package fakeslack
 
 import (
@@ -63,6 +63,14 @@ type Server struct {
 	said      []*Message // people's messages, for thread_ts checks
 	uploads   map[string]*upload
 
+	writeMu sync.Mutex // a WebSocket takes one writer at a time
+	// changed is closed and replaced whenever a response or an ack
+	// arrives, a client connects, or a response_url request starts or
+	// stops waiting.
+	changed chan struct{}
+	hold    chan struct{} // while not nil, response_url requests wait for it to close
+	held    int           // response_url requests waiting
+
 	// Slack's special limit of chat.postMessage: about one message a second
 	// per channel, with bursts (ChannelLimit).
 	perChannel time.Duration
@@ -91,7 +99,7 @@ type upload struct {
 // New starts a fake Slack that knows the given channels.
 func New(botToken, appToken string, channels ...string) *Server {
 	s := &Server{BotToken: botToken, AppToken: appToken, channels: map[string]bool{}, calls: map[string]int{}, acks: map[string]json.RawMessage{},
-		uploads: map[string]*upload{}, buckets: map[string]*bucket{}}
+		uploads: map[string]*upload{}, buckets: map[string]*bucket{}, changed: make(chan struct{})}
 	for _, c := range channels {
 		s.channels[c] = true
 	}
@@ -106,20 +114,124 @@ func New(botToken, appToken string, channels ...string) *Server {
 	mux.HandleFunc("POST /api/files.completeUploadExternal", s.authed(s.completeUpload))
 	mux.HandleFunc("POST /api/apps.connections.open", s.openSocket)
 	mux.HandleFunc("GET /socket", s.socket)
-	mux.HandleFunc("POST /response/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			http.Error(w, "bad json", http.StatusBadRequest)
-			return
-		}
-		body["_id"] = r.PathValue("id")
-		s.mu.Lock()
-		s.responses = append(s.responses, body)
-		s.mu.Unlock()
-		w.Write([]byte("ok"))
-	})
+	mux.HandleFunc("POST /response/{id}", s.response)
 	s.Server = httptest.NewServer(mux)
 	return s
+}
+
+// Close releases the response_url requests being held and stops the
+// server.
+func (s *Server) Close() {
+	s.ReleaseResponses()
+	s.Server.Close()
+}
+
+// response is a response_url: a JSON message (Slack takes JSON there) that
+// answers a command or a click, recorded unless the request gives up while
+// the endpoint is held.
+func (s *Server) response(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	var body map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, "bad json", http.StatusBadRequest)
+		return
+	}
+	body["_id"] = r.PathValue("id")
+	s.mu.Lock()
+	if hold := s.hold; hold != nil {
+		s.held++
+		s.notify()
+		s.mu.Unlock()
+		var gone bool
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			gone = true
+		}
+		s.mu.Lock()
+		s.held--
+		s.notify()
+		if gone {
+			s.mu.Unlock()
+			return
+		}
+	}
+	s.responses = append(s.responses, body)
+	s.notify()
+	s.mu.Unlock()
+	w.Write([]byte("ok"))
+}
+
+// notify wakes the waiters; s.mu is held.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// waitFor waits up to timeout for cond, checked with s.mu held, to be true.
+func (s *Server) waitFor(timeout time.Duration, cond func() bool) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		ok, changed := cond(), s.changed
+		s.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return false
+		}
+	}
+}
+
+// HoldResponses makes response_url requests wait, as a slow or hung Slack
+// would, until ReleaseResponses; a request that gives up meanwhile is not
+// recorded.
+func (s *Server) HoldResponses() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold == nil {
+		s.hold = make(chan struct{})
+	}
+}
+
+// ReleaseResponses lets the held response_url requests through and stops
+// holding new ones.
+func (s *Server) ReleaseResponses() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
+// WaitHeld waits up to timeout for n response_url requests to be held, and
+// reports whether they are.
+func (s *Server) WaitHeld(n int, timeout time.Duration) bool {
+	return s.waitFor(timeout, func() bool { return s.held >= n })
+}
+
+// WaitResponse waits up to timeout for an answer posted to the
+// response_url of id (see ResponseURL) and returns the first one.
+func (s *Server) WaitResponse(id string, timeout time.Duration) (map[string]any, bool) {
+	var got map[string]any
+	ok := s.waitFor(timeout, func() bool {
+		for _, r := range s.responses {
+			if r["_id"] == id {
+				got = r
+				return true
+			}
+		}
+		return false
+	})
+	return got, ok
 }
 
 // APIURL is the Web API base URL to give the adapter.
@@ -428,10 +540,11 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	// Hello first: after it, Push is the connection's only writer.
+	// Hello first: after it, Deliver is the connection's only writer.
 	c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A1"}})
 	s.mu.Lock()
 	s.sockets = append(s.sockets, c)
+	s.notify()
 	s.mu.Unlock()
 	for {
 		var ack struct {
@@ -446,46 +559,54 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 			ack.Payload = json.RawMessage("null")
 		}
 		s.acks[ack.EnvelopeID] = ack.Payload
+		s.notify()
 		s.mu.Unlock()
 	}
 }
 
 // Push sends a Socket Mode envelope (type events_api, slash_commands or
 // interactive) to the connected client and waits up to timeout for its
-// acknowledgement, which it returns (nil if none came). Pushes must not run
-// concurrently.
+// acknowledgement, which it returns (nil if none came).
 func (s *Server) Push(typ, envelopeID string, payload any, timeout time.Duration) (json.RawMessage, bool) {
-	s.mu.Lock()
-	for len(s.sockets) == 0 {
-		s.mu.Unlock()
-		if timeout <= 0 {
-			return nil, false
-		}
-		time.Sleep(10 * time.Millisecond)
-		timeout -= 10 * time.Millisecond
-		s.mu.Lock()
-	}
-	c := s.sockets[len(s.sockets)-1]
-	s.mu.Unlock()
-	b, _ := json.Marshal(payload)
-	if err := c.WriteJSON(map[string]any{"type": typ, "envelope_id": envelopeID, "payload": json.RawMessage(b),
-		"accepts_response_payload": typ != "events_api"}); err != nil {
+	if err := s.Deliver(typ, envelopeID, payload, timeout); err != nil {
 		return nil, false
 	}
-	deadline := time.Now().Add(timeout)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for {
-		if p, ok := s.acks[envelopeID]; ok {
-			return p, true
+	return s.Acked(envelopeID, timeout)
+}
+
+// Deliver sends a Socket Mode envelope to the connected client, waiting up
+// to timeout for one to connect, and does not wait for its
+// acknowledgement. Deliveries may run concurrently.
+func (s *Server) Deliver(typ, envelopeID string, payload any, timeout time.Duration) error {
+	var c *websocket.Conn
+	if !s.waitFor(timeout, func() bool {
+		if len(s.sockets) > 0 {
+			c = s.sockets[len(s.sockets)-1]
 		}
-		if time.Now().After(deadline) {
-			return nil, false
-		}
-		s.mu.Unlock()
-		time.Sleep(5 * time.Millisecond)
-		s.mu.Lock()
+		return c != nil
+	}) {
+		return fmt.Errorf("fakeslack: no Socket Mode client connected")
 	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return c.WriteJSON(map[string]any{"type": typ, "envelope_id": envelopeID, "payload": json.RawMessage(b),
+		"accepts_response_payload": typ != "events_api"})
+}
+
+// Acked waits up to timeout for the acknowledgement of an envelope and
+// returns its payload ("null" if it had none).
+func (s *Server) Acked(envelopeID string, timeout time.Duration) (json.RawMessage, bool) {
+	var p json.RawMessage
+	ok := s.waitFor(timeout, func() bool {
+		var ok bool
+		p, ok = s.acks[envelopeID]
+		return ok
+	})
+	return p, ok
 }
 
 // uploadURL is files.getUploadURLExternal: a file name and its length in,
