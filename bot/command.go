@@ -63,7 +63,15 @@ func (s *Service) Command(ctx context.Context, in chat.Inbound, from Author, now
 				return nil, err
 			}
 		}
-		return []chat.Outbound{{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: chat.KindReply, Refused: refused}}, nil
+		out := chat.Outbound{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID, Text: text, Kind: chat.KindReply, Refused: refused}
+		if in.WithCard && !refused && from.Known && from.Person.Role.IsStaff() {
+			card, err := s.threadCard(ctx, in, from, now)
+			if err != nil {
+				return nil, err
+			}
+			out.Card = card
+		}
+		return []chat.Outbound{out}, nil
 	}
 	thread := in.ReplyIn
 	if thread == "" {
@@ -115,4 +123,26 @@ func (s *Service) run(ctx context.Context, in chat.Inbound, from Author, now tim
 		s.log().InfoContext(ctx, "command refused", "platform", in.Platform, "user", in.UserID, "code", sla.ErrorCode(res.Err))
 	}
 	return res.Text, res.Err != nil, nil
+}
+
+// threadCard is the card of the incident discussed in the message's
+// thread, in the language of the chat, or nil.
+func (s *Service) threadCard(ctx context.Context, in chat.Inbound, from Author, now time.Time) (*chat.Card, error) {
+	if in.ThreadID == "" {
+		return nil, nil
+	}
+	id, ok, err := s.Store.IncidentInThread(ctx, storage.ThreadRef{Platform: in.Platform, ChatID: in.ChatID, ThreadID: in.ThreadID})
+	if err != nil || !ok {
+		return nil, err
+	}
+	inc, err := s.Store.Incident(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	lang := s.authorLang(from)
+	if from.InChannel {
+		lang = s.cardLang(from.Channel, inc.CustomerID)
+	}
+	c := s.Card(inc, lang, now)
+	return &c, nil
 }

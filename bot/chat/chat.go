@@ -47,6 +47,10 @@ type Inbound struct {
 	// ReplyIn is the thread a queued reply to this message goes to; ""
 	// means ThreadID.
 	ReplyIn string
+	// WithCard asks for the card of the thread's incident with an in-band
+	// answer to staff, for an adapter that shows it there with its buttons
+	// (Slack's message shortcut, the way to act inside a thread).
+	WithCard bool
 }
 
 // Outbound is a message to post.

@@ -96,7 +96,7 @@ func (a *Adapter) reply(ctx context.Context, in chat.Inbound, responseURL string
 		// receives from done owns this goroutine: reply, or the late one.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleWithin)
 		defer cancel()
-		done <- a.run(ctx, in)
+		done <- a.run(ctx, in).text
 	}()
 	t := time.NewTimer(max(within, 0))
 	defer t.Stop()
@@ -105,15 +105,23 @@ func (a *Adapter) reply(ctx context.Context, in chat.Inbound, responseURL string
 		return text
 	case <-t.C:
 	}
-	a.later(ctx, func(ctx context.Context) { a.answer(ctx, responseURL, <-done) })
+	a.later(ctx, func(ctx context.Context) { a.answer(ctx, responseURL, ephemeral{text: <-done}) })
 	return ""
+}
+
+// ephemeral is an answer shown only to the person who asked: text, and
+// for a shortcut the incident's card with its buttons.
+type ephemeral struct {
+	text string
+	card *chat.Card
 }
 
 // run hands a command (or the commands of one click) to the router and
 // returns the answer to show the person. A failure of the router is logged
 // and answered with chat.InternalError.
-func (a *Adapter) run(ctx context.Context, ins ...chat.Inbound) string {
+func (a *Adapter) run(ctx context.Context, ins ...chat.Inbound) ephemeral {
 	var texts []string
+	var card *chat.Card
 	for _, in := range ins {
 		replies, err := a.handler.Handle(ctx, in)
 		if err != nil {
@@ -124,9 +132,12 @@ func (a *Adapter) run(ctx context.Context, ins ...chat.Inbound) string {
 			if r.Text != "" {
 				texts = append(texts, r.Text)
 			}
+			if r.Card != nil {
+				card = r.Card
+			}
 		}
 	}
-	return strings.Join(texts, "\n")
+	return ephemeral{text: strings.Join(texts, "\n"), card: card}
 }
 
 // later runs work after the request that brought it has been answered, in
@@ -144,18 +155,22 @@ func (a *Adapter) later(ctx context.Context, work func(context.Context)) {
 
 // answer posts text to a response_url and logs a failure. The post has its
 // own time: an answer to work that ran out of time still goes out.
-func (a *Adapter) answer(ctx context.Context, responseURL, text string) {
-	if err := a.respond(context.WithoutCancel(ctx), responseURL, text); err != nil {
+func (a *Adapter) answer(ctx context.Context, responseURL string, e ephemeral) {
+	if err := a.respond(context.WithoutCancel(ctx), responseURL, e); err != nil {
 		a.log.Warn("slack: answer not delivered to response_url", "err", err)
 	}
 }
 
 // respond posts an ephemeral answer to a response_url.
-func (a *Adapter) respond(ctx context.Context, responseURL, text string) error {
-	if responseURL == "" || text == "" {
+func (a *Adapter) respond(ctx context.Context, responseURL string, e ephemeral) error {
+	if responseURL == "" || e.text == "" {
 		return nil
 	}
-	b, _ := json.Marshal(map[string]any{"response_type": "ephemeral", "replace_original": false, "text": truncate(escape(text), maxText)})
+	msg := map[string]any{"response_type": "ephemeral", "replace_original": false, "text": truncate(escape(e.text), maxText)}
+	if e.card != nil {
+		msg["blocks"] = cardBlocks(*e.card, "")
+	}
+	b, _ := json.Marshal(msg)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(b))
@@ -185,12 +200,38 @@ func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand, deliver
 	return a.reply(ctx, in, c.ResponseURL, within)
 }
 
+// ShortcutID is the callback id of the message shortcut "Incident card"
+// (examples/slack-manifest.yaml). Slack runs no app slash command inside a
+// thread; the shortcut, on any message of an incident's thread, answers
+// the person with the incident's status and its card, whose buttons act
+// on it as everywhere else.
+const ShortcutID = "slakeeper_incident"
+
+// shortcutInbound is the message shortcut as the status command in the
+// message's thread.
+func (a *Adapter) shortcutInbound(cb slackgo.InteractionCallback, deliveryID string) chat.Inbound {
+	thread := cb.Message.ThreadTimestamp
+	if thread == "" {
+		thread = cb.Message.Timestamp // the thread's parent, or a message that has none yet
+	}
+	in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: cb.Channel.ID, ThreadID: thread, UserID: cb.User.ID,
+		UserName: cb.User.Name, Text: "/status", InBand: true, WithCard: true}
+	if deliveryID != "" {
+		in.EventID = deliveryID + "/shortcut"
+	}
+	return in
+}
+
 // actionInbounds turns a click on a card's button into the command it runs
 // on the card's incident as the person who clicked; its answer is shown to
 // them ephemerally through the click's response_url, and the card itself is
-// edited by the change's outbox message. Clicks on anything else give none.
+// edited by the change's outbox message. The message shortcut is the status
+// command in its thread. Clicks on anything else give none.
 // deliveryID, when not empty, identifies this delivery (see onCommand).
 func (a *Adapter) actionInbounds(cb slackgo.InteractionCallback, deliveryID string) []chat.Inbound {
+	if cb.Type == slackgo.InteractionTypeMessageAction && cb.CallbackID == ShortcutID {
+		return []chat.Inbound{a.shortcutInbound(cb, deliveryID)}
+	}
 	if cb.Type != slackgo.InteractionTypeBlockActions {
 		return nil
 	}

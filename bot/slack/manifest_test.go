@@ -4,9 +4,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/commands"
 )
 
@@ -19,6 +21,12 @@ func TestManifestMatchesTheCommands(t *testing.T) {
 	}
 	var m struct {
 		Features struct {
+			Shortcuts []struct {
+				Name        string `yaml:"name"`
+				Type        string `yaml:"type"`
+				CallbackID  string `yaml:"callback_id"`
+				Description string `yaml:"description"`
+			} `yaml:"shortcuts"`
 			SlashCommands []struct {
 				Command string `yaml:"command"`
 				URL     string `yaml:"url"`
@@ -61,6 +69,18 @@ func TestManifestMatchesTheCommands(t *testing.T) {
 	}
 	if !have["/"+commands.Umbrella] {
 		t.Fatalf("the manifest lacks the umbrella /%s", commands.Umbrella)
+	}
+	// The message shortcut is how to act inside a thread (slash commands do
+	// not run there); the schema's limits hold.
+	found := false
+	for _, sc := range m.Features.Shortcuts {
+		if utf8.RuneCountInString(sc.Name) > 24 || utf8.RuneCountInString(sc.Description) > 150 || sc.Type != "message" && sc.Type != "global" {
+			t.Errorf("shortcut %+v breaks the manifest schema's limits", sc)
+		}
+		found = found || sc.Type == "message" && sc.CallbackID == slack.ShortcutID
+	}
+	if !found {
+		t.Errorf("the manifest lacks the message shortcut %q", slack.ShortcutID)
 	}
 	scopes := strings.Join(m.OAuth.Scopes.Bot, " ")
 	for _, s := range []string{"chat:write", "commands", "channels:history", "groups:history"} {

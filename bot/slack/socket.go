@@ -235,8 +235,8 @@ func (a *Adapter) onSocketRequest(ctx context.Context, p *pool, j job) {
 		if ins := a.actionInbounds(cb, ""); len(ins) > 0 {
 			// The command runs here, in its channel's turn; the answer's
 			// outbound call does not hold the worker.
-			text := a.run(ctx, ins...)
-			a.later(ctx, func(ctx context.Context) { a.answer(ctx, cb.ResponseURL, text) })
+			e := a.run(ctx, ins...)
+			a.later(ctx, func(ctx context.Context) { a.answer(ctx, cb.ResponseURL, e) })
 		}
 	}
 }

@@ -139,6 +139,16 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad json", http.StatusBadRequest)
 		return
 	}
+	if blocks, ok := body["blocks"]; ok {
+		// An ephemeral answer with blocks is held to the same Block Kit
+		// rules as a posted message.
+		raw, _ := json.Marshal(blocks)
+		text, _ := body["text"].(string)
+		if _, bad := checkMessage(text, string(raw)); bad != "" {
+			http.Error(w, bad, http.StatusBadRequest)
+			return
+		}
+	}
 	body["_id"] = r.PathValue("id")
 	s.mu.Lock()
 	if hold := s.hold; hold != nil {
