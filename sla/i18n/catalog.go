@@ -214,7 +214,6 @@ var catalog = map[string]entry{
 	"confirm.restore.text":   {"确认事件 #{id} 的服务已经恢复？", "Is service restored for incident #{id}?"},
 	"confirm.yes":            {"确认", "Yes"},
 	"confirm.no":             {"取消", "Cancel"},
-	"card.restore_summary":   {"通过卡片按钮标记恢复", "marked restored from the card"},
 
 	// The contract's calendar (C1, C7, C9, C12).
 	"calendar.inspection.ahead":  {"📅 {customer}：本季度（{period}）巡检定于 {day} 进行，届时将检查：", "📅 {customer}: this quarter's inspection ({period}) is on {day}. We will check:"},
