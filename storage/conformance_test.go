@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -386,6 +387,46 @@ func TestListIncidents(t *testing.T) {
 		all, _ := s.ListIncidents(ctx, storage.IncidentFilter{ActiveOnly: true})
 		if len(all) != 3 {
 			t.Fatalf("all active: %d", len(all))
+		}
+	})
+}
+
+// The outbox is claimed in a fair order: in each chat the customers take
+// turns, the more urgent of a customer's messages first; a chat's order
+// does not depend on another chat's.
+func TestOutboxClaimsInTurns(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		a, b := openIncident(t, s, "acme"), openIncident(t, s, "globex")
+		msg := func(inc sla.Incident, kind, body string) storage.Outgoing {
+			m := storage.Outgoing{Platform: "slack", ChatID: "C2", Kind: kind, Body: body}
+			if inc.ID != 0 {
+				id := inc.ID
+				m.IncidentID = &id
+			}
+			return m
+		}
+		err := s.InTx(ctx, func(tx *storage.Tx) error {
+			return tx.Enqueue(ctx, t0, msg(a, "alert", "a-alert"), msg(a, "card", "a-card-1"), msg(a, "card", "a-card-2"),
+				msg(a, "card", "a-card-3"), msg(sla.Incident{}, "digest", "digest"), msg(b, "alert", "b-alert"), msg(b, "card", "b-card"))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ClaimOutbox(ctx, t0, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []string
+		for _, m := range got {
+			order = append(order, m.Body)
+		}
+		// Turn 1: each customer's most urgent (cards before alerts), and the
+		// digest; turn 2: the next of each; and so on.
+		want := "a-card-1 b-card digest a-card-2 b-alert a-card-3 a-alert"
+		if strings.Join(order, " ") != want {
+			t.Fatalf("claimed %q\nwant    %q", strings.Join(order, " "), want)
 		}
 	})
 }

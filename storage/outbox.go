@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -46,36 +47,68 @@ func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) erro
 	return nil
 }
 
-// ClaimOutbox takes up to limit pending messages due at now, oldest first,
-// and leases them until now+lease: a claimed message is invisible to other
-// claimers until the lease runs out, so a dispatcher that dies mid-send
-// leaves it to be sent again (at-least-once). On PostgreSQL, replicas claim
-// disjoint batches (FOR UPDATE SKIP LOCKED).
+// urgency ranks what waits for one chat: cards, answers and incident
+// changes first (0), then reminders and escalations (1), then scheduled
+// posts, digests and files (2).
+const urgency = `CASE o.kind WHEN 'alert' THEN 1 WHEN 'announcement' THEN 2 WHEN 'reminder' THEN 2 WHEN 'digest' THEN 2
+	WHEN 'release' THEN 2 WHEN 'file' THEN 2 ELSE 0 END`
+
+// ClaimOutbox takes up to limit pending messages due at now and leases them
+// until now+lease: a claimed message is invisible to other claimers until
+// the lease runs out, so a dispatcher that dies mid-send leaves it to be
+// sent again (at-least-once). On PostgreSQL, replicas claim disjoint
+// batches (FOR UPDATE SKIP LOCKED).
+//
+// They come in a fair order: within each chat, the customers whose
+// incidents wait there take turns (the first message of each, then the
+// second of each, ...), and within a customer the more urgent go first
+// (see urgency), then the older. A customer with a thousand messages
+// waiting delays another's new card by one turn, not by a thousand.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Outgoing, error) {
 	lock := ""
 	if s.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	var out []Outgoing
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
-		WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`+lock+`)
-		RETURNING id, created_at, platform, chat_id, thread_id, incident_id, kind, body, attempts, mentions, payload`),
-		ts(now.Add(lease)), ts(now), limit)
+	var out []struct {
+		Outgoing
+		Turn    int64 `db:"turn"`
+		Urgency int   `db:"urgency"`
+	}
+	// The window is computed apart from the rows it locks: PostgreSQL
+	// allows no FOR UPDATE beside a window function.
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`WITH fair AS (
+			SELECT o.id, `+urgency+` AS urgency, ROW_NUMBER() OVER (PARTITION BY o.platform, o.chat_id, COALESCE(i.customer_id, '')
+				ORDER BY `+urgency+`, o.id) AS turn
+			FROM outbox o LEFT JOIN incidents i ON i.id = o.incident_id
+			WHERE o.status = 'pending' AND o.next_attempt_at <= ?),
+		chosen AS (SELECT id FROM fair ORDER BY turn, urgency, id LIMIT ?)
+		UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
+		WHERE id IN (SELECT id FROM outbox WHERE id IN (SELECT id FROM chosen) AND status = 'pending' AND next_attempt_at <= ?`+lock+`)
+		RETURNING id, created_at, platform, chat_id, thread_id, incident_id, kind, body, attempts, mentions, payload,
+			(SELECT turn FROM fair WHERE fair.id = outbox.id) AS turn, (SELECT urgency FROM fair WHERE fair.id = outbox.id) AS urgency`),
+		ts(now), limit, ts(now.Add(lease)), ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
-	for i := range out {
-		if out[i].MentionList != "" {
-			out[i].Mentions = strings.Split(out[i].MentionList, ",")
-		}
-	}
 	// RETURNING does not promise an order.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Turn != b.Turn {
+			return a.Turn < b.Turn
+		}
+		if a.Urgency != b.Urgency {
+			return a.Urgency < b.Urgency
+		}
+		return a.ID < b.ID
+	})
+	msgs := make([]Outgoing, len(out))
+	for i, o := range out {
+		msgs[i] = o.Outgoing
+		if o.MentionList != "" {
+			msgs[i].Mentions = strings.Split(o.MentionList, ",")
 		}
 	}
-	return out, nil
+	return msgs, nil
 }
 
 // MarkSent records a delivered message and the platform's reference to it
