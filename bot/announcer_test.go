@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,14 @@ func TestContractYear(t *testing.T) {
 			"2027-08-17 CACME 📋 健康检查评估报告（2027-08，2027-08-15）",
 			"2027-08-17 CACME 星辰数据-健康检查评估报告-2027-08.docx",
 		}
+		// Each chat's posts in order; chats are served side by side, so
+		// within a day one chat's posts may come between another's.
+		byDayAndChat := func(lines []string) {
+			dayAndChat := func(line string) string { f := strings.Fields(line); return f[0] + " " + f[1] }
+			slices.SortStableFunc(lines, func(a, b string) int { return strings.Compare(dayAndChat(a), dayAndChat(b)) })
+		}
+		byDayAndChat(got)
+		byDayAndChat(want)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("the year's posts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}

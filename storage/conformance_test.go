@@ -392,8 +392,8 @@ func TestListIncidents(t *testing.T) {
 }
 
 // The outbox is claimed in a fair order: in each chat the customers take
-// turns, the more urgent of a customer's messages first; a chat's order
-// does not depend on another chat's.
+// turns, the more urgent first within a turn, and a customer's own
+// messages in the order they were written.
 func TestOutboxClaimsInTurns(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		ctx := context.Background()
@@ -422,9 +422,9 @@ func TestOutboxClaimsInTurns(t *testing.T) {
 		for _, m := range got {
 			order = append(order, m.Body)
 		}
-		// Turn 1: each customer's most urgent (cards before alerts), and the
-		// digest; turn 2: the next of each; and so on.
-		want := "a-card-1 b-card digest a-card-2 b-alert a-card-3 a-alert"
+		// Turn 1: each customer's first, and the digest (alerts before a
+		// digest); turn 2: the next of each; and so on.
+		want := "a-alert b-alert digest a-card-1 b-card a-card-2 a-card-3"
 		if strings.Join(order, " ") != want {
 			t.Fatalf("claimed %q\nwant    %q", strings.Join(order, " "), want)
 		}

@@ -47,7 +47,7 @@ func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) erro
 	return nil
 }
 
-// urgency ranks what waits for one chat: cards, answers and incident
+// urgency ranks the messages of one turn: cards, answers and incident
 // changes first (0), then reminders and escalations (1), then scheduled
 // posts, digests and files (2).
 const urgency = `CASE o.kind WHEN 'alert' THEN 1 WHEN 'announcement' THEN 2 WHEN 'reminder' THEN 2 WHEN 'digest' THEN 2
@@ -61,9 +61,11 @@ const urgency = `CASE o.kind WHEN 'alert' THEN 1 WHEN 'announcement' THEN 2 WHEN
 //
 // They come in a fair order: within each chat, the customers whose
 // incidents wait there take turns (the first message of each, then the
-// second of each, ...), and within a customer the more urgent go first
-// (see urgency), then the older. A customer with a thousand messages
-// waiting delays another's new card by one turn, not by a thousand.
+// second of each, ...; messages about no incident are one more turn-taker),
+// the more urgent first within a turn (see urgency). A customer's own
+// messages keep their order (a report before its document). A customer
+// with a thousand messages waiting delays another's new card by one turn,
+// not by a thousand.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Outgoing, error) {
 	lock := ""
 	if s.dialect == Postgres {
@@ -78,7 +80,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	// allows no FOR UPDATE beside a window function.
 	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`WITH fair AS (
 			SELECT o.id, `+urgency+` AS urgency, ROW_NUMBER() OVER (PARTITION BY o.platform, o.chat_id, COALESCE(i.customer_id, '')
-				ORDER BY `+urgency+`, o.id) AS turn
+				ORDER BY o.id) AS turn
 			FROM outbox o LEFT JOIN incidents i ON i.id = o.incident_id
 			WHERE o.status = 'pending' AND o.next_attempt_at <= ?),
 		chosen AS (SELECT id FROM fair ORDER BY turn, urgency, id LIMIT ?)
