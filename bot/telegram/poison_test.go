@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -42,7 +43,7 @@ func (e *env) quarantined(h chat.Handler, secret string) (*telegram.Adapter, *bo
 	e.router.Svc.Metrics = m
 	q := &bot.Quarantine{Store: e.store, Clock: e.clock, Log: e.log, Metrics: m}
 	ad, err := telegram.New(context.Background(), telegram.Config{Token: token, APIURL: e.tg.URL, WebhookSecret: secret,
-		PollTimeout: 1e9, Quarantine: q}, h, e.dir, e.log)
+		PollTimeout: time.Second, Quarantine: q}, h, e.dir, e.log)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -107,6 +108,11 @@ func TestTelegramPoisonUpdateSetAsideByPolling(t *testing.T) {
 	ad, m := e.quarantined(poisonous{h: e.router, event: fmt.Sprintf("u%d", id)}, "")
 	e.pollWith(ad)
 
+	// Three fetches a second apart: longer than until's usual patience
+	// on a loaded machine.
+	for deadline := time.Now().Add(time.Minute); e.incidents() == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	e.until("the report behind the poison update", func() bool { return e.incidents() == 1 })
 	if got := e.title(1); !strings.Contains(got, "集群全部宕机了") {
 		t.Fatalf("incident #1 is %q", got)
