@@ -308,7 +308,9 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	defer stopInput()
 	var inputs sync.WaitGroup
 	var closers []func()
-	env := chat.Env{Getenv: getenv, Handler: router, Directory: dir, Clock: clock, Log: log, Mux: mux, Locks: store}
+	quarantine := &bot.Quarantine{Store: store, Clock: clock, Log: log, Metrics: svc.Metrics}
+	env := chat.Env{Getenv: getenv, Handler: router, Directory: dir, Clock: clock, Log: log, Mux: mux, Locks: store,
+		Quarantine: quarantine}
 	for _, p := range enabled {
 		r, err := p.Start(ctx, env)
 		if err != nil {

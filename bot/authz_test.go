@@ -122,7 +122,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		atLeast := func(r sla.Role) func(actor) bool { return func(a actor) bool { return a.role.AtLeast(r) } }
 		everyone := func(actor) bool { return true }
 		rows := []cell{
-			{"/list", everyone}, {"/help", everyone}, {"/critical", everyone},
+			{"/list", everyone}, {"/help", everyone}, {"/critical", everyone}, {"/rejected", atLeast(sla.RoleAdmin)},
 			{"/status acme", everyone}, {"/status globex", staff},
 			{"/oncall", staff}, {"/oncall wang 8h", atLeast(sla.RoleLead)},
 			{"/note acme 客户反馈良好", staff}, {"/note globex fine", staff},

@@ -21,6 +21,10 @@ type Metrics struct {
 	SendFailures    *metrics.Counter2   // platform, reason (rate_limited, permanent, transient)
 	Intake          *metrics.Histogram1 // platform
 	Commands        *metrics.Histogram1 // platform
+	// InboundRejected counts deliveries set aside after failing every
+	// time; InboundSanitized, messages that lost invalid characters.
+	InboundRejected  *metrics.Counter1 // platform
+	InboundSanitized *metrics.Counter1 // platform
 }
 
 // NewMetrics registers the runtime's metrics on r, including the outbox
@@ -36,6 +40,10 @@ func NewMetrics(r prometheus.Registerer, store *storage.Store) *Metrics {
 		SendFailures:    metrics.NewCounter2(r, "slakeeper_send_failures_total", "Failed deliveries, by platform and reason.", "platform", "reason"),
 		Intake:          metrics.NewHistogram1(r, "slakeeper_intake_seconds", "Time to turn a customer message into a stored effect.", metrics.DefaultBuckets, "platform"),
 		Commands:        metrics.NewHistogram1(r, "slakeeper_command_seconds", "Time to answer a command.", metrics.DefaultBuckets, "platform"),
+		InboundRejected: metrics.NewCounter1(r, "slakeeper_inbound_rejected_total",
+			"Inbound deliveries set aside after failing every time, by platform.", "platform"),
+		InboundSanitized: metrics.NewCounter1(r, "slakeeper_inbound_sanitized_total",
+			"Inbound messages whose invalid characters (NUL, invalid UTF-8) were removed, by platform.", "platform"),
 	}
 	r.MustRegister(&outboxCollector{store})
 	return m

@@ -22,8 +22,14 @@ type Router struct {
 
 // Handle routes one inbound message and returns the direct replies to show
 // (a command's answer). Messages the change causes go through the outbox.
-// A message whose EventID was seen before is dropped.
+// A message whose EventID was seen before is dropped. Its text is
+// sanitised first (chat.SanitizeInbound), so that nothing downstream sees
+// a NUL or invalid UTF-8.
 func (r *Router) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error) {
+	in, changed := chat.SanitizeInbound(in)
+	if changed {
+		r.sanitized(ctx, in)
+	}
 	now := r.Clock.Now()
 	ch, chKnown := r.Svc.Dir.Channel(in.Platform, in.ChatID)
 	person, known := r.Svc.Dir.ByIdentity(in.Platform, in.UserID)

@@ -57,6 +57,7 @@ var Defs = []Def{
 	{Name: "announce", Args: []ArgKind{ArgText}, MinRole: sla.RoleManager},
 	{Name: "status", Args: []ArgKind{ArgID, ArgOptText}, MinRole: sla.RoleCustomer},
 	{Name: "list", MinRole: sla.RoleCustomer},
+	{Name: "rejected", MinRole: sla.RoleAdmin},
 	{Name: "help", MinRole: sla.RoleCustomer},
 }
 

@@ -106,6 +106,7 @@ type Service interface {
 	Merge(ctx context.Context, r MergeRequest) (dup, into sla.Incident, err error)
 
 	CalendarService
+	RejectedService
 }
 
 // Handler runs commands against a Service.
@@ -291,6 +292,8 @@ func (h Handler) run(ctx context.Context, r Request, cmd Command) (string, error
 		return h.status(l, inc, r.Now), nil
 	case "list":
 		return h.list(ctx, r)
+	case "rejected":
+		return h.rejected(ctx, r)
 	}
 	return "", sla.Errorf(sla.EINTERNAL, "err.internal", nil, "command %s has no handler", cmd.Name)
 }

@@ -65,6 +65,9 @@ type Env struct {
 	// Mux is the public HTTP listener's: webhooks go here.
 	Mux   *http.ServeMux
 	Locks Locker
+	// Quarantine sets aside inbound deliveries that fail every time; nil
+	// means none is.
+	Quarantine Quarantine
 }
 
 // Running is a started platform.

@@ -41,6 +41,10 @@ type Config struct {
 	// SocketWorkers is how many Socket Mode requests are handled at once;
 	// DefaultSocketWorkers if zero.
 	SocketWorkers int
+	// Quarantine, if set, sets aside an event that fails every time it is
+	// delivered: it is then acknowledged, so that Slack stops retrying it.
+	// nil leaves it to Slack's retries.
+	Quarantine chat.Quarantine
 }
 
 // Adapter is the Slack adapter. It is a chat.Sender.

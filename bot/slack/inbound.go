@@ -28,7 +28,8 @@ func ignored(m *slackevents.MessageEvent, botUserID string) bool {
 // onEvent handles one Events API payload: the URL verification challenge,
 // or a message event, which goes to the router. It returns the HTTP status
 // to answer and, for the challenge, the body. An error from the router is a
-// 500, so that Slack delivers the event again (the event id dedupes it).
+// 500, so that Slack delivers the event again (the event id dedupes it),
+// until the quarantine sets the event aside: then it is a 200.
 func (a *Adapter) onEvent(ctx context.Context, body []byte) (int, []byte) {
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
@@ -63,7 +64,10 @@ func (a *Adapter) onEvent(ctx context.Context, body []byte) (int, []byte) {
 		UserID: m.User, UserName: m.User, Text: m.Text, EventID: outer.EventID}
 	replies, err := a.handler.Handle(ctx, in)
 	if err != nil {
-		a.log.Error("slack: event not handled; Slack will retry", "event", outer.EventID, "err", err)
+		if a.setAside(ctx, outer.EventID, body, err) {
+			return http.StatusOK, nil
+		}
+		a.log.Warn("slack: event not handled; Slack will retry", "event", outer.EventID, "err", err)
 		return http.StatusInternalServerError, nil
 	}
 	for _, r := range replies {
@@ -75,6 +79,20 @@ func (a *Adapter) onEvent(ctx context.Context, body []byte) (int, []byte) {
 		}
 	}
 	return http.StatusOK, nil
+}
+
+// setAside reports a failed event to the quarantine and whether it is now
+// set aside, to be acknowledged as if handled.
+func (a *Adapter) setAside(ctx context.Context, eventID string, body []byte, err error) bool {
+	if a.cfg.Quarantine == nil {
+		return false
+	}
+	rejected, qerr := a.cfg.Quarantine.Failed(ctx, chat.FailedDelivery{Platform: chat.PlatformSlack, DeliveryID: eventID,
+		Err: err, Payload: body})
+	if qerr != nil {
+		a.log.Warn("slack: failed event not counted", "event", eventID, "err", qerr)
+	}
+	return rejected
 }
 
 // commandText turns a slash command into the command line the router

@@ -31,7 +31,7 @@ func start(ctx context.Context, env chat.Env) (chat.Running, error) {
 		return chat.Running{}, errors.New("slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
 	}
 	ad, err := New(ctx, Config{BotToken: env.Getenv("SLACK_BOT_TOKEN"), AppToken: appToken, SigningSecret: secret,
-		APIURL: env.Getenv("SLACK_API_URL")}, env.Handler, env.Directory, env.Clock, env.Log)
+		APIURL: env.Getenv("SLACK_API_URL"), Quarantine: env.Quarantine}, env.Handler, env.Directory, env.Clock, env.Log)
 	if err != nil {
 		return chat.Running{}, err
 	}

@@ -38,6 +38,10 @@ type Config struct {
 	WebhookURL    string // the public URL of POST /telegram/webhook, registered with setWebhook
 	PollTimeout   time.Duration
 	HTTPClient    *http.Client
+	// Quarantine, if set, sets aside an update that fails every time it
+	// is delivered, so that the updates behind it are not held up; nil
+	// retries it for ever.
+	Quarantine chat.Quarantine
 }
 
 // Adapter is the Telegram adapter. It is a chat.Sender.

@@ -42,8 +42,44 @@ func name(u *models.User) string {
 	return n
 }
 
+// Telegram's service accounts: the sender of a message an anonymous group
+// admin writes (with sender_chat the group), and of a post a linked
+// channel forwards into its discussion group.
+const (
+	groupAnonymousBot int64 = 1087968824
+	serviceTelegram   int64 = 777000
+)
+
+// anonymousAdmin names an anonymous admin whose group has no title.
+const anonymousAdmin = "匿名管理员 / anonymous admin"
+
+// author says who wrote m as the router knows people: an anonymous admin
+// of a group is the group itself (an unknown user, so in a customer's
+// group that customer). ok is false for a message no person wrote: a
+// bot's, or a channel post Telegram forwards into its discussion group by
+// itself.
+func (a *Adapter) author(m *models.Message) (id, userName string, ok bool) {
+	switch {
+	case m.From == nil:
+		return "", "", false
+	case m.IsAutomaticForward || m.From.ID == serviceTelegram:
+		a.log.Debug("telegram: ignored an automatic forward from a linked channel", "chat", m.Chat.ID, "message", m.ID)
+		return "", "", false
+	case m.From.ID == groupAnonymousBot && m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID:
+		userName = m.SenderChat.Title
+		if strings.TrimSpace(userName) == "" {
+			userName = anonymousAdmin
+		}
+		return strconv.FormatInt(m.SenderChat.ID, 10), userName, true
+	case m.From.IsBot:
+		return "", "", false
+	}
+	return strconv.FormatInt(m.From.ID, 10), name(m.From), true
+}
+
 func (a *Adapter) onMessage(ctx context.Context, updateID int64, m *models.Message) error {
-	if m.From == nil || m.From.IsBot {
+	userID, userName, ok := a.author(m)
+	if !ok {
 		return nil
 	}
 	text := m.Text
@@ -69,7 +105,7 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int64, m *models.Messa
 	// itself, in its topic.
 	self := threadRef{topic: topic, message: m.ID}.String()
 	in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(m.Chat.ID, 10), ThreadID: thread,
-		MessageID: self, UserID: strconv.FormatInt(m.From.ID, 10), UserName: name(m.From), Text: text,
+		MessageID: self, UserID: userID, UserName: userName, Text: text,
 		EventID: eventID(updateID), ReplyIn: self}
 	replies, err := a.handler.Handle(ctx, in)
 	if err != nil {
@@ -158,7 +194,7 @@ func pressedIn(q *models.CallbackQuery) int64 {
 // WebhookHandler serves POST /telegram/webhook: a missing or wrong secret
 // token gets 401 and changes nothing; an update is handled before the
 // answer, so a 200 means it is stored, and a failure is a 500 that Telegram
-// retries.
+// retries, until the quarantine sets the update aside: then it is a 200.
 func (a *Adapter) WebhookHandler() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
@@ -178,7 +214,11 @@ func (a *Adapter) WebhookHandler() http.HandlerFunc {
 			return
 		}
 		if err := a.OnUpdate(r.Context(), &u); err != nil {
-			a.log.Error("telegram: update not handled; Telegram will retry", "update", u.ID, "err", err)
+			if a.setAside(r.Context(), u.ID, body, err) {
+				w.WriteHeader(http.StatusOK)
+				return
+			}
+			a.log.Warn("telegram: update not handled; Telegram will retry", "update", u.ID, "err", a.scrub(err))
 			http.Error(w, "try again", http.StatusInternalServerError)
 			return
 		}
@@ -199,7 +239,8 @@ func (a *Adapter) SetWebhook(ctx context.Context) error {
 // may poll a token: Poll first takes a database lock named after the bot,
 // and a second replica waits for it. An update is confirmed to Telegram
 // (the next offset) only after it was handled, so a crash delivers it
-// again instead of losing it.
+// again instead of losing it; one that fails every time is fetched again
+// until the quarantine sets it aside, and then confirmed like the rest.
 func (a *Adapter) Poll(ctx context.Context, locks chat.Locker) error {
 	release, err := locks.Lock(ctx, "telegram-poll-"+strconv.FormatInt(a.api.ID(), 10), 5*time.Second)
 	if err != nil {
@@ -233,20 +274,51 @@ func (a *Adapter) Poll(ctx context.Context, locks chat.Locker) error {
 		}
 		wait = 0
 		for _, u := range updates {
-			if err := a.OnUpdate(ctx, u); err != nil {
-				a.log.Error("telegram: update not handled; will fetch it again", "update", u.ID, "err", err)
+			err := u.err
+			if err == nil {
+				err = a.OnUpdate(ctx, u.update)
+			}
+			if err != nil && !a.setAside(ctx, u.id, u.raw, err) {
+				if ctx.Err() != nil {
+					return nil
+				}
+				a.log.Warn("telegram: update not handled; will fetch it again", "update", u.id, "err", a.scrub(err))
 				wait = time.Second
 				break
 			}
-			offset = u.ID + 1
+			offset = u.id + 1
 		}
 	}
 }
 
+// fetched is one update of a getUpdates answer: its id, its JSON, and the
+// update or why it could not be read.
+type fetched struct {
+	id     int64
+	raw    json.RawMessage
+	update *models.Update
+	err    error
+}
+
+// setAside reports a failed update to the quarantine and whether it is now
+// set aside, to be confirmed as if handled.
+func (a *Adapter) setAside(ctx context.Context, updateID int64, raw []byte, err error) bool {
+	if a.cfg.Quarantine == nil {
+		return false
+	}
+	rejected, qerr := a.cfg.Quarantine.Failed(ctx, chat.FailedDelivery{Platform: chat.PlatformTelegram, DeliveryID: eventID(updateID),
+		Err: a.scrub(err), Payload: raw})
+	if qerr != nil {
+		a.log.Warn("telegram: failed update not counted", "update", updateID, "err", qerr)
+	}
+	return rejected
+}
+
 // getUpdates asks for updates after offset, waiting up to the poll timeout.
 // The library confirms updates before they are handled, so this one call is
-// made here.
-func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]*models.Update, error) {
+// made here. Each update is read on its own: one that does not read is a
+// failed update, not a failed call.
+func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]fetched, error) {
 	body, _ := json.Marshal(map[string]any{"offset": offset, "timeout": int(a.cfg.PollTimeout / time.Second),
 		"allowed_updates": []string{"message", "callback_query"}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.cfg.APIURL+"/bot"+a.cfg.Token+"/getUpdates", bytes.NewReader(body))
@@ -260,9 +332,9 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]*models.Updat
 	}
 	defer res.Body.Close()
 	var r struct {
-		OK          bool             `json:"ok"`
-		Result      []*models.Update `json:"result"`
-		Description string           `json:"description"`
+		OK          bool              `json:"ok"`
+		Result      []json.RawMessage `json:"result"`
+		Description string            `json:"description"`
 		Parameters  struct {
 			RetryAfter int `json:"retry_after"`
 		} `json:"parameters"`
@@ -273,5 +345,19 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]*models.Updat
 	if !r.OK {
 		return nil, fmt.Errorf("getUpdates: %s: %s", res.Status, r.Description)
 	}
-	return r.Result, nil
+	out := make([]fetched, 0, len(r.Result))
+	for _, raw := range r.Result {
+		var id struct {
+			UpdateID int64 `json:"update_id"`
+		}
+		if err := json.Unmarshal(raw, &id); err != nil {
+			return nil, fmt.Errorf("getUpdates: an update without an id: %w", err)
+		}
+		f := fetched{id: id.UpdateID, raw: raw, update: &models.Update{}}
+		if err := json.Unmarshal(raw, f.update); err != nil {
+			f.err = fmt.Errorf("update %d: %w", id.UpdateID, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

@@ -33,7 +33,7 @@ func number(what string) func(string) error {
 
 func start(ctx context.Context, env chat.Env) (chat.Running, error) {
 	cfg := Config{Token: env.Getenv("TELEGRAM_BOT_TOKEN"), APIURL: env.Getenv("TELEGRAM_API_URL"),
-		WebhookSecret: env.Getenv("TELEGRAM_WEBHOOK_SECRET"), WebhookURL: env.Getenv("TELEGRAM_WEBHOOK_URL")}
+		WebhookSecret: env.Getenv("TELEGRAM_WEBHOOK_SECRET"), WebhookURL: env.Getenv("TELEGRAM_WEBHOOK_URL"), Quarantine: env.Quarantine}
 	ad, err := New(ctx, cfg, env.Handler, env.Directory, env.Log)
 	if err != nil {
 		return chat.Running{}, err

@@ -4,8 +4,10 @@
 // Telegram's response envelope and error codes, and the checks Telegram
 // makes: the token, that the chat exists, HTML that parses, the 4096
 // character limit, 64-byte callback data, answering a callback once. Tests
-// play the people in the groups: Say writes, Press presses a button (PressOld
-// on a message older than 48 hours, PressInline on an inline-mode message).
+// play the people in the groups: Say writes (SayAnonymous as an anonymous
+// group admin; AutoForward is a linked channel's post forwarded into its
+// group), Press presses a button (PressOld on a message older than 48
+// hours, PressInline on an inline-mode message).
 package faketelegram
 
 import (
@@ -581,6 +583,56 @@ func (s *Server) Say(chat, from int64, name, text string, replyTo, topic int) (m
 	u := map[string]any{"message": wm}
 	s.push(u)
 	return u, m.ID
+}
+
+// Telegram's fake senders: an anonymous group admin, and the service
+// account that forwards a linked channel's posts into its discussion group.
+const (
+	GroupAnonymousBot int64 = 1087968824
+	ServiceTelegram   int64 = 777000
+)
+
+// SayAnonymous is an anonymous admin of a group writing in it: as the Bot
+// API sends it, from is the fake user GroupAnonymousBot (a bot) and
+// sender_chat is the group itself, with its title. It returns the update
+// and the message's id.
+func (s *Server) SayAnonymous(chat int64, title, text string) (map[string]any, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.person(chat, text)
+	group := map[string]any{"id": chat, "type": "supergroup", "title": title}
+	u := map[string]any{"message": map[string]any{"message_id": id, "date": 1764032400, "text": text, "chat": group,
+		"sender_chat": group,
+		"from":        map[string]any{"id": GroupAnonymousBot, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"}}}
+	s.push(u)
+	return u, id
+}
+
+// AutoForward is a post of a channel that Telegram forwards by itself into
+// the channel's discussion group: from is the service account Telegram
+// (777000), sender_chat the channel, and is_automatic_forward is true. It
+// returns the update and the message's id in the group.
+func (s *Server) AutoForward(group, channel int64, text string) (map[string]any, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.person(group, text)
+	ch := map[string]any{"id": channel, "type": "channel", "title": "channel"}
+	u := map[string]any{"message": map[string]any{"message_id": id, "date": 1764032400, "text": text,
+		"chat":        map[string]any{"id": group, "type": "supergroup", "title": "group"},
+		"sender_chat": ch, "is_automatic_forward": true,
+		"forward_origin": map[string]any{"type": "channel", "date": 1764032300, "chat": ch, "message_id": 9},
+		"from":           map[string]any{"id": ServiceTelegram, "is_bot": false, "first_name": "Telegram"}}}
+	s.push(u)
+	return u, id
+}
+
+// person keeps a message someone (not the bot) wrote in a chat and returns
+// its id.
+func (s *Server) person(chat int64, text string) int {
+	s.nextMsg[chat]++
+	m := &Message{ChatID: chat, ID: s.nextMsg[chat], Text: text, Plain: text}
+	s.messages = append(s.messages, m)
+	return m.ID
 }
 
 // Press is a person pressing an inline button of a bot message. It returns
