@@ -2,12 +2,43 @@ package storage_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/slakeeper/slakeeper/storage"
 )
+
+// A new SQLite database and its -wal and -shm files are readable by their
+// owner only, whatever the umask: they hold every customer's messages.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	old := syscall.Umask(0o022) // the usual umask, which leaves files world-readable
+	defer syscall.Umask(old)
+	path := filepath.Join(t.TempDir(), "private.db")
+	s, err := storage.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(f)
+		if os.IsNotExist(err) && strings.HasSuffix(f, "-shm") {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := st.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(f), mode)
+		}
+	}
+}
 
 // A password never shows in a redacted DSN nor in Open's error, even when
 // the URL does not parse.

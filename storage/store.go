@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,6 +74,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		if path == "" {
 			return nil, errors.New("open sqlite: empty path")
 		}
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
 		q := url.Values{}
 		for _, p := range []string{"foreign_keys(1)", "busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)"} {
 			q.Add("_pragma", p)
@@ -92,6 +96,25 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connect to %s database %s: %w", s.dialect, RedactDSN(dsn), redactErr(err, dsn))
 	}
 	return &s, nil
+}
+
+// createPrivate creates the SQLite database file readable by its owner
+// only, whatever the umask, when it does not exist yet. SQLite gives the
+// -wal and -shm files it creates the database file's permissions. An
+// existing file keeps the permissions it has.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, ":memory:?") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Chmod(path, 0o600) // the umask may have taken the owner's bits
 }
 
 // RedactDSN returns dsn with any password replaced by "xxxxx": the
