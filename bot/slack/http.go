@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -126,8 +127,13 @@ func (a *Adapter) signed(next func(http.ResponseWriter, *http.Request, []byte)) 
 // never retries those, so a second request with the same signature is
 // someone replaying a captured one within the five minutes it stays valid;
 // the router drops it as it drops a retried event.
+//
+// The key is made of the signature's bytes, not its text: the hex digits
+// verify in either case, and "v0=ABCD…" must be the same delivery as
+// "v0=abcd…". It is called on verified requests only.
 func replayKey(r *http.Request) string {
-	return "sig:" + r.Header.Get("X-Slack-Request-Timestamp") + ":" + r.Header.Get("X-Slack-Signature")
+	sig, _ := hex.DecodeString(strings.TrimPrefix(r.Header.Get("X-Slack-Signature"), "v0="))
+	return "sig:" + r.Header.Get("X-Slack-Request-Timestamp") + ":" + hex.EncodeToString(sig)
 }
 
 func writeEphemeral(w http.ResponseWriter, text string) {
