@@ -89,8 +89,15 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 		// is registered with Close before the acknowledgement and starts
 		// after it.
 		ins := a.actionInbounds(cb, replayKey(r))
+		foreign := !a.ourTeam(cb.Team.ID, "interaction")
 		acked := make(chan struct{})
-		if len(ins) > 0 {
+		switch {
+		case foreign:
+			a.later(r.Context(), func(ctx context.Context) {
+				<-acked
+				a.answer(ctx, cb.ResponseURL, ForeignTeam)
+			})
+		case len(ins) > 0:
 			a.later(r.Context(), func(ctx context.Context) {
 				<-acked
 				a.answer(ctx, cb.ResponseURL, a.run(ctx, ins...))
@@ -134,6 +141,21 @@ func (a *Adapter) signed(next func(http.ResponseWriter, *http.Request, []byte)) 
 func replayKey(r *http.Request) string {
 	sig, _ := hex.DecodeString(strings.TrimPrefix(r.Header.Get("X-Slack-Signature"), "v0="))
 	return "sig:" + r.Header.Get("X-Slack-Request-Timestamp") + ":" + hex.EncodeToString(sig)
+}
+
+// ForeignTeam answers a slash command or a click from a workspace other
+// than Config.TeamID.
+const ForeignTeam = "⚠️ This workspace is not served here; nothing was changed. / 本机器人不服务于此工作区，未做任何更改。"
+
+// ourTeam reports whether a request from the workspace team may be
+// handled: always when Config.TeamID is not set, else only when it is that
+// workspace. A refusal is logged.
+func (a *Adapter) ourTeam(team, what string) bool {
+	if a.cfg.TeamID == "" || team == a.cfg.TeamID {
+		return true
+	}
+	a.log.Warn("slack: refused a request from another workspace", "kind", what, "team", team)
+	return false
 }
 
 func writeEphemeral(w http.ResponseWriter, text string) {
