@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,8 +17,11 @@ import (
 	slackgo "github.com/slack-go/slack"
 )
 
-// maxBody bounds what an endpoint reads; Slack's payloads are far smaller.
-const maxBody = 1 << 20
+// MaxBody bounds what an endpoint reads before the signature is checked.
+// Slack's commands, clicks and message events are a few KiB; a longer
+// body is refused with 413 as soon as its Content-Length says so, else
+// once MaxBody bytes have been read.
+const MaxBody = 64 << 10
 
 // MaxSkew is how far a request's timestamp may be from now.
 const MaxSkew = 5 * time.Minute
@@ -116,9 +120,18 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // not verify.
 func (a *Adapter) signed(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
+		if r.ContentLength > MaxBody {
 			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "request not read", http.StatusBadRequest)
 			return
 		}
 		if !Verify(a.cfg.SigningSecret, r.Header, body, a.clock.Now()) {
