@@ -343,7 +343,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	server, ln := publicServer(ln, mux, publicLimits)
 	inputs.Add(1)
 	go func() {
 		defer inputs.Done()
