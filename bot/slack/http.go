@@ -17,11 +17,16 @@ import (
 	slackgo "github.com/slack-go/slack"
 )
 
-// MaxBody bounds what an endpoint reads before the signature is checked.
-// Slack's commands, clicks and message events are a few KiB; a longer
-// body is refused with 413 as soon as its Content-Length says so, else
-// once MaxBody bytes have been read.
-const MaxBody = 64 << 10
+// What an endpoint reads before the signature is checked. A slash command
+// or a click is a few KiB (a command's text is at most a few thousand
+// characters, a click carries the card it was on); an event carries a
+// message of up to 40,000 characters twice (text and blocks). A longer
+// body is refused with 413 as soon as its Content-Length says so, else once
+// the limit has been read.
+const (
+	MaxEventBody = 256 << 10
+	MaxFormBody  = 64 << 10
+)
 
 // MaxSkew is how far a request's timestamp may be from now.
 const MaxSkew = 5 * time.Minute
@@ -56,7 +61,7 @@ func Verify(secret string, h http.Header, body []byte, now time.Time) bool {
 // is acknowledged at once and answered through its response_url once its
 // command has run (Close waits for that).
 func (a *Adapter) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /slack/events", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.HandleFunc("POST /slack/events", a.signed(MaxEventBody, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		status, out := a.onEvent(r.Context(), body)
 		if out != nil {
 			w.Header().Set("Content-Type", "application/json")
@@ -64,7 +69,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 		w.WriteHeader(status)
 		w.Write(out)
 	}))
-	mux.HandleFunc("POST /slack/commands", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.HandleFunc("POST /slack/commands", a.signed(MaxFormBody, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)
@@ -75,7 +80,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 			TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id")}
 		writeEphemeral(w, a.onCommand(r.Context(), c, replayKey(r), a.cfg.ReplyWithin))
 	}))
-	mux.HandleFunc("POST /slack/interactions", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.HandleFunc("POST /slack/interactions", a.signed(MaxFormBody, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)
@@ -116,15 +121,15 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 	}))
 }
 
-// signed reads the body (bounded) and refuses requests whose signature does
-// not verify.
-func (a *Adapter) signed(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
+// signed reads the body (at most limit bytes) and refuses requests whose
+// signature does not verify.
+func (a *Adapter) signed(limit int64, next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBody {
+		if r.ContentLength > limit {
 			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):

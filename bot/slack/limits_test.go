@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
 )
 
@@ -34,7 +35,8 @@ func sendPart(t *testing.T, addr, head string, body []byte) int {
 	return res.StatusCode
 }
 
-// A body longer than slack.MaxBody is refused with 413 as soon as that is
+// A body longer than its endpoint's limit (slack.MaxEventBody,
+// slack.MaxFormBody) is refused with 413 as soon as that is
 // known, before the rest of it is read: a declared length over the limit at
 // once, a chunked body once the limit is passed.
 func TestOversizedBodyRefusedEarly(t *testing.T) {
@@ -47,10 +49,10 @@ func TestOversizedBodyRefusedEarly(t *testing.T) {
 		if code := sendPart(t, addr, head, []byte("{")); code != http.StatusRequestEntityTooLarge {
 			t.Errorf("%s, 10 MiB declared: %d", path, code)
 		}
-		chunk := strings.Repeat("x", 100<<10)
+		chunk := strings.Repeat("x", slack.MaxEventBody+1)
 		head = "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + signHeaders + "Transfer-Encoding: chunked\r\n\r\n"
 		if code := sendPart(t, addr, head, []byte(fmt.Sprintf("%x\r\n%s\r\n", len(chunk), chunk))); code != http.StatusRequestEntityTooLarge {
-			t.Errorf("%s, 100 KiB of a chunked body: %d", path, code)
+			t.Errorf("%s, a chunked body over the limit: %d", path, code)
 		}
 	}
 	if e.incidents() != 0 {
