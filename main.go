@@ -98,7 +98,8 @@ const usage = `usage: slakeeper [console|serve|migrate|check-config [file]|class
                  cross-validation on the shipped corpus; --misses lists errors
 environment: DATABASE_URL (postgres://... or a SQLite file path; default slakeeper.db),
   CONFIG (YAML file; default: the built-in example), SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
-  SLACK_SIGNING_SECRET, SLACK_API_URL, TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
+  SLACK_SIGNING_SECRET, SLACK_API_URL, SLACK_TEAM_ID (the one workspace served),
+  TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL,
   TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, HTTP_ADDR (default :8080),
   METRICS_ADDR (GET /metrics for Prometheus; default 127.0.0.1:9090, loopback only),
   LOG_LEVEL (debug, info, warn or error; default info for serve, warn for console)
@@ -344,7 +345,7 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	server, ln := publicServer(ln, mux, publicLimits)
 	inputs.Add(1)
 	go func() {
 		defer inputs.Done()

@@ -274,7 +274,9 @@ func TestEnglishCustomerGetsEnglish(t *testing.T) {
 		expect(t, out[0].Text, "Reply: by 11-25 09:15 CST (15m left)") // the contract's 15-minute clock
 		expect(t, out[0].Text, "Restore: by 11-26 09:00 CST")
 		expect(t, h.reply("UCAMY", "CGLOBEX", "", "/ack 1"), "Sorry, you may not use /ack.")
-		expect(t, h.reply("UCAMY", "CGLOBEX", "", "/frobnicate"), "Unknown command /frobnicate.")
+		// In a customer's channel "/frobnicate" is text; under our umbrella
+		// command it is an unknown command.
+		expect(t, h.reply("UCAMY", "CGLOBEX", "", "/sla frobnicate"), "Unknown command /frobnicate.")
 	})
 }
 

@@ -44,7 +44,10 @@ func (r *Router) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, 
 
 	// Latencies are measured on the wall clock: they are the process's
 	// speed, not a domain time.
-	if commands.IsCommand(in.Text) {
+	// In a customer's channel only our own commands are commands: a report
+	// may begin with a path ("/opt/app 目录下的服务全部宕机了").
+	customerChannel := chKnown && ch.Kind == sla.ChannelCustomer
+	if commands.IsCommand(in.Text) && (!customerChannel || commands.IsKnownCommand(in.Text)) {
 		start := time.Now()
 		out, err := r.Svc.Command(ctx, in, from, now)
 		if m := r.Svc.Metrics; m != nil {
@@ -52,7 +55,7 @@ func (r *Router) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, 
 		}
 		return out, err
 	}
-	if !chKnown || ch.Kind != sla.ChannelCustomer || strings.TrimSpace(in.Text) == "" {
+	if !customerChannel || strings.TrimSpace(in.Text) == "" {
 		return nil, nil
 	}
 	start := time.Now()

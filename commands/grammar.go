@@ -93,6 +93,22 @@ func IsCommand(text string) bool {
 	return strings.HasPrefix(t, "/") && len(t) > 1 && t[1] != '/' && t[1] != ' '
 }
 
+// IsKnownCommand reports whether a message is one of slakeeper's commands:
+// its first word is "/name" or Telegram's "/name@bot" with name a command of
+// Defs or the umbrella. "/opt/app is down" is a command in form only.
+func IsKnownCommand(text string) bool {
+	if !IsCommand(text) {
+		return false
+	}
+	word, _ := cut(strings.TrimSpace(text)[1:])
+	name := commandName(word)
+	if name == Umbrella {
+		return true
+	}
+	_, ok := Lookup(name)
+	return ok
+}
+
 // Parse reads a command line: "/name[@bot] args", or the umbrella form
 // "/sla name args". Errors are EINVALID with catalog keys err.unknown_command,
 // err.usage (params: command), err.bad_id (params: value) or err.too_long.

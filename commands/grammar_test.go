@@ -65,6 +65,16 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestIsKnownCommand(t *testing.T) {
+	for s, want := range map[string]bool{"/ack 1": true, " /LIST": true, "/ack@slakeeper_bot 1": true, "/sla ack 1": true, "/sla frobnicate": true,
+		"/help": true, "/frobnicate": false, "/opt/app 目录下的服务全部宕机了": false, "/ack/x": false, "/etc/hosts": false, "/": false,
+		"/ 宕机": false, "ack 1": false, "/ackk": false, "/incident\t宕机": true} {
+		if IsKnownCommand(s) != want {
+			t.Errorf("IsKnownCommand(%q) != %v", s, want)
+		}
+	}
+}
+
 func TestIsCommand(t *testing.T) {
 	for s, want := range map[string]bool{"/ack": true, " /list": true, "/": false, "//x": false, "/ x": false, "a/b": false, "http://x": false} {
 		if IsCommand(s) != want {

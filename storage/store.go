@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +57,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	var s Store
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		// The parser's error would quote the URL, password and all.
+		if _, err := url.Parse(dsn); err != nil {
+			return nil, fmt.Errorf("open postgres %s: not a valid URL (percent-encode special characters in the user name and password)", RedactDSN(dsn))
+		}
 		db, err := sqlx.Open("postgres", withBinaryParameters(dsn))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres %s: %w", RedactDSN(dsn), err)
@@ -68,6 +73,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 		if path == "" {
 			return nil, errors.New("open sqlite: empty path")
+		}
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
 		q := url.Values{}
 		for _, p := range []string{"foreign_keys(1)", "busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)"} {
@@ -90,27 +98,89 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return &s, nil
 }
 
-// RedactDSN returns dsn with any password replaced by "xxxxx".
-func RedactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
+// createPrivate creates the SQLite database file readable by its owner
+// only, whatever the umask, when it does not exist yet. SQLite gives the
+// -wal and -shm files it creates the database file's permissions. An
+// existing file keeps the permissions it has.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, ":memory:?") {
+		return nil
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
 	}
-	return u.String()
-}
-
-func redactErr(err error, dsn string) error {
-	u, perr := url.Parse(dsn)
-	if perr != nil || u.User == nil {
+	if err != nil {
 		return err
 	}
-	if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(err.Error(), pw) {
-		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	f.Close()
+	return os.Chmod(path, 0o600) // the umask may have taken the owner's bits
+}
+
+// RedactDSN returns dsn with any password replaced by "xxxxx": the
+// password of the URL's user and a password= parameter. When dsn does not
+// parse as a URL, everything between "://" and the last "@" is replaced,
+// so a malformed URL never shows its password either.
+func RedactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err == nil && (u.User != nil || !strings.Contains(dsn, "@")) {
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			}
+		}
+		return redactParam(u.String())
 	}
-	return err
+	// Unparseable, or an "@" the parser did not take for the user part
+	// ("postgres://u:12/3@host"): the user part cannot be trusted.
+	out := dsn
+	if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i+3 {
+		out = dsn[:i+3] + "xxxxx" + dsn[j:]
+	}
+	return redactParam(out)
+}
+
+// redactParam replaces the value of every password= parameter, read as
+// text: the query of a URL is not validated when it is parsed.
+func redactParam(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "password=")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i] + "password=xxxxx")
+		s = s[i+len("password="):]
+		if j := strings.IndexAny(s, "& #"); j >= 0 {
+			s = s[j:]
+		} else {
+			s = ""
+		}
+	}
+}
+
+// redactErr removes dsn's password from a driver's error.
+func redactErr(err error, dsn string) error {
+	var secrets []string
+	if u, perr := url.Parse(dsn); perr == nil {
+		if u.User != nil {
+			if pw, ok := u.User.Password(); ok {
+				secrets = append(secrets, pw, url.PathEscape(pw), url.QueryEscape(pw))
+			}
+		}
+		secrets = append(secrets, u.Query().Get("password"))
+	}
+	msg := redactParam(strings.ReplaceAll(err.Error(), dsn, RedactDSN(dsn)))
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg) // the driver's error type is lost with its text
 }
 
 // Dialect reports which database the store talks to.

@@ -32,6 +32,11 @@ type Config struct {
 	AppToken      string // xapp-…; set for Socket Mode
 	SigningSecret string // for HTTP mode
 	APIURL        string // Web API base URL override, e.g. for tests; ends with "/"
+	// TeamID, when set, is the only workspace served: events from another
+	// are acknowledged and dropped, its commands and clicks are answered
+	// ForeignTeam. Any app with the same signing secret (a distributed
+	// app installed elsewhere) signs valid requests.
+	TeamID string
 	// ReplyWithin is how long a slash command may take before it is
 	// acknowledged and answered later through its response_url; Slack
 	// allows three seconds. A click is always acknowledged first and

@@ -6,17 +6,27 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
 )
 
-// maxBody bounds what an endpoint reads; Slack's payloads are far smaller.
-const maxBody = 1 << 20
+// What an endpoint reads before the signature is checked. A slash command
+// or a click is a few KiB (a command's text is at most a few thousand
+// characters, a click carries the card it was on); an event carries a
+// message of up to 40,000 characters twice (text and blocks). A longer
+// body is refused with 413 as soon as its Content-Length says so, else once
+// the limit has been read.
+const (
+	MaxEventBody = 256 << 10
+	MaxFormBody  = 64 << 10
+)
 
 // MaxSkew is how far a request's timestamp may be from now.
 const MaxSkew = 5 * time.Minute
@@ -51,7 +61,7 @@ func Verify(secret string, h http.Header, body []byte, now time.Time) bool {
 // is acknowledged at once and answered through its response_url once its
 // command has run (Close waits for that).
 func (a *Adapter) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /slack/events", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.HandleFunc("POST /slack/events", a.signed(MaxEventBody, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		status, out := a.onEvent(r.Context(), body)
 		if out != nil {
 			w.Header().Set("Content-Type", "application/json")
@@ -59,7 +69,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 		w.WriteHeader(status)
 		w.Write(out)
 	}))
-	mux.HandleFunc("POST /slack/commands", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.HandleFunc("POST /slack/commands", a.signed(MaxFormBody, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)
@@ -70,7 +80,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 			TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id")}
 		writeEphemeral(w, a.onCommand(r.Context(), c, replayKey(r), a.cfg.ReplyWithin))
 	}))
-	mux.HandleFunc("POST /slack/interactions", a.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.HandleFunc("POST /slack/interactions", a.signed(MaxFormBody, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)
@@ -88,8 +98,15 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 		// is registered with Close before the acknowledgement and starts
 		// after it.
 		ins := a.actionInbounds(cb, replayKey(r))
+		foreign := !a.ourTeam(cb.Team.ID, "interaction")
 		acked := make(chan struct{})
-		if len(ins) > 0 {
+		switch {
+		case foreign:
+			a.later(r.Context(), func(ctx context.Context) {
+				<-acked
+				a.answer(ctx, cb.ResponseURL, ephemeral{text: ForeignTeam})
+			})
+		case len(ins) > 0:
 			a.later(r.Context(), func(ctx context.Context) {
 				<-acked
 				a.answer(ctx, cb.ResponseURL, a.run(ctx, ins...))
@@ -104,13 +121,22 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 	}))
 }
 
-// signed reads the body (bounded) and refuses requests whose signature does
-// not verify.
-func (a *Adapter) signed(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
+// signed reads the body (at most limit bytes) and refuses requests whose
+// signature does not verify.
+func (a *Adapter) signed(limit int64, next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
+		if r.ContentLength > limit {
 			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "request not read", http.StatusBadRequest)
 			return
 		}
 		if !Verify(a.cfg.SigningSecret, r.Header, body, a.clock.Now()) {
@@ -126,8 +152,28 @@ func (a *Adapter) signed(next func(http.ResponseWriter, *http.Request, []byte)) 
 // never retries those, so a second request with the same signature is
 // someone replaying a captured one within the five minutes it stays valid;
 // the router drops it as it drops a retried event.
+//
+// The key is made of the signature's bytes, not its text: the hex digits
+// verify in either case, and "v0=ABCD…" must be the same delivery as
+// "v0=abcd…". It is called on verified requests only.
 func replayKey(r *http.Request) string {
-	return "sig:" + r.Header.Get("X-Slack-Request-Timestamp") + ":" + r.Header.Get("X-Slack-Signature")
+	sig, _ := hex.DecodeString(strings.TrimPrefix(r.Header.Get("X-Slack-Signature"), "v0="))
+	return "sig:" + r.Header.Get("X-Slack-Request-Timestamp") + ":" + hex.EncodeToString(sig)
+}
+
+// ForeignTeam answers a slash command or a click from a workspace other
+// than Config.TeamID.
+const ForeignTeam = "⚠️ This workspace is not served here; nothing was changed. / 本机器人不服务于此工作区，未做任何更改。"
+
+// ourTeam reports whether a request from the workspace team may be
+// handled: always when Config.TeamID is not set, else only when it is that
+// workspace. A refusal is logged.
+func (a *Adapter) ourTeam(team, what string) bool {
+	if a.cfg.TeamID == "" || team == a.cfg.TeamID {
+		return true
+	}
+	a.log.Warn("slack: refused a request from another workspace", "kind", what, "team", team)
+	return false
 }
 
 func writeEphemeral(w http.ResponseWriter, text string) {

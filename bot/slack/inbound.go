@@ -52,6 +52,11 @@ func (a *Adapter) onEvent(ctx context.Context, body []byte) (int, []byte) {
 	if !ok {
 		return http.StatusOK, nil
 	}
+	// Another workspace's event is acknowledged, so that Slack does not
+	// deliver it again, and dropped.
+	if !a.ourTeam(outer.TeamID, "event") {
+		return http.StatusOK, nil
+	}
 	m, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent)
 	if !ok || ignored(m, a.botUserID) {
 		return http.StatusOK, nil
@@ -211,8 +216,12 @@ func (a *Adapter) respond(ctx context.Context, responseURL string, e ephemeral) 
 // person (ephemeral) if the router gives it within the given time, or ""
 // when it will come through the response_url. deliveryID, when not empty,
 // identifies this delivery: a second one with the same id is a replay and
-// is dropped.
+// is dropped. A command from another workspace than Config.TeamID is
+// answered ForeignTeam and not run.
 func (a *Adapter) onCommand(ctx context.Context, c slackgo.SlashCommand, deliveryID string, within time.Duration) string {
+	if !a.ourTeam(c.TeamID, "command") {
+		return ForeignTeam
+	}
 	in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
 		Text: commandText(c.Command, c.Text), EventID: deliveryID, InBand: true}
 	return a.reply(ctx, in, c.ResponseURL, within)

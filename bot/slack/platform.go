@@ -13,7 +13,7 @@ import (
 // listener.
 var Platform = chat.Platform{
 	Name:     chat.PlatformSlack,
-	Env:      []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL"},
+	Env:      []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "SLACK_TEAM_ID"},
 	HowToRun: "set SLACK_BOT_TOKEN",
 	Enabled:  func(getenv func(string) string) bool { return getenv("SLACK_BOT_TOKEN") != "" },
 	CheckUserID: func(id string) error {
@@ -30,10 +30,14 @@ func start(ctx context.Context, env chat.Env) (chat.Running, error) {
 	if appToken == "" && secret == "" {
 		return chat.Running{}, errors.New("slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
 	}
+	team := strings.TrimSpace(env.Getenv("SLACK_TEAM_ID"))
 	ad, err := New(ctx, Config{BotToken: env.Getenv("SLACK_BOT_TOKEN"), AppToken: appToken, SigningSecret: secret,
-		APIURL: env.Getenv("SLACK_API_URL"), Quarantine: env.Quarantine}, env.Handler, env.Directory, env.Clock, env.Log)
+		APIURL: env.Getenv("SLACK_API_URL"), TeamID: team, Quarantine: env.Quarantine}, env.Handler, env.Directory, env.Clock, env.Log)
 	if err != nil {
 		return chat.Running{}, err
+	}
+	if team == "" {
+		env.Log.Warn("slack: SLACK_TEAM_ID is not set, so the workspace of requests is not checked: any workspace where an app with this signing secret is installed is served")
 	}
 	r := chat.Running{Sender: ad, Close: ad.Close}
 	if appToken != "" {

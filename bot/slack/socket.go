@@ -232,6 +232,10 @@ func (a *Adapter) onSocketRequest(ctx context.Context, p *pool, j job) {
 			return
 		}
 		a.ack(ctx, p, evt.Request, nil)
+		if !a.ourTeam(cb.Team.ID, "interaction") {
+			a.later(ctx, func(ctx context.Context) { a.answer(ctx, cb.ResponseURL, ephemeral{text: ForeignTeam}) })
+			return
+		}
 		if ins := a.actionInbounds(cb, ""); len(ins) > 0 {
 			// The command runs here, in its channel's turn; the answer's
 			// outbound call does not hold the worker.

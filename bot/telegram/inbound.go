@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -191,6 +192,11 @@ func pressedIn(q *models.CallbackQuery) int64 {
 	return 0
 }
 
+// MaxUpdate bounds the body of a webhook call. An update is a message or a
+// click with its metadata (a message's text is at most 4096 characters): a
+// few KiB, and a longer body is refused with 413.
+const MaxUpdate = 256 << 10
+
 // WebhookHandler serves POST /telegram/webhook: a missing or wrong secret
 // token gets 401 and changes nothing; an update is handled before the
 // answer, so a 200 means it is stored, and a failure is a 500 that Telegram
@@ -203,9 +209,18 @@ func (a *Adapter) WebhookHandler() http.HandlerFunc {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
+		if r.ContentLength > MaxUpdate {
 			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUpdate))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "update not read", http.StatusBadRequest)
 			return
 		}
 		var u models.Update
