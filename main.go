@@ -190,7 +190,7 @@ func openStore(ctx context.Context, getenv func(string) string, cfg *config.Conf
 
 func newDirectory(cfg *config.Config) *sla.Directory {
 	return sla.NewDirectory(cfg.Directory, sla.Settings{Zone: cfg.Location, DefaultLang: cfg.Lang, BasePolicy: cfg.BasePolicy, Rotation: cfg.Rotation,
-		Calendar: cfg.Schedule, Critical: cfg.Critical, StaffRepliesNotFirstResponse: !cfg.StaffReplyIsFirstResponse})
+		Calendar: cfg.Schedule, Critical: cfg.Critical, StaffRepliesNotFirstResponse: !cfg.StaffReplyIsFirstResponse, Flood: cfg.FloodLimit})
 }
 
 func runConsole(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -23,6 +23,9 @@ type IntakeResult struct {
 	Opened   bool
 	Event    sla.EventKind // the change made to an incident joined
 	Reason   string        // why the classifier thought what it did
+	// Folded says a fault report joined the customer's latest incident
+	// because the customer is past the intake limit.
+	Folded bool
 }
 
 // Intake reads a plain message written in a customer channel and decides,
@@ -150,7 +153,29 @@ func (s *Service) customerMessage(ctx context.Context, tx *storage.Tx, in chat.I
 		res.Decision = sla.DecisionChatter
 		return nil
 	}
+	if folded, err := s.fold(ctx, tx, in, now, person, ch, res); folded || err != nil {
+		return err
+	}
 	return s.openFor(ctx, tx, in, now, person, ch, verdict, place, 0, res)
+}
+
+// fold joins a new fault report to the customer's latest incident when the
+// customer is past the intake limit (sla.FloodLimit), and reports whether
+// it did. The engineers hear of the flood with a count (see changeMessages).
+func (s *Service) fold(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
+	res *IntakeResult) (bool, error) {
+	limit := s.Dir.Flood
+	opened, latest, folded, err := tx.Flood(ctx, ch.CustomerID, limit.Since(now))
+	if err != nil || latest == 0 || !limit.Folds(opened) {
+		return false, err
+	}
+	inc, err := s.change(ctx, tx, latest, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {
+		ev := inc.AttachMessage(sla.Actor{ID: person.ID, Name: person.Name}, in.Text, now)
+		ev.Data = map[string]string{"folded": strconv.Itoa(folded + 1), "flood_opened": strconv.Itoa(opened)}
+		return ev, nil
+	})
+	res.Decision, res.Incident, res.Event, res.Folded = sla.DecisionAttached, inc, sla.EventMessage, true
+	return true, err
 }
 
 // openFor opens an incident for a customer's message: of the severity the

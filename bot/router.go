@@ -74,6 +74,8 @@ func (r *Router) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, 
 		log = log.With("reason", res.Reason)
 	}
 	switch {
+	case res.Folded:
+		log.WarnContext(ctx, "fault report folded into the customer's latest incident: past the intake limit")
 	case res.Opened:
 		log.InfoContext(ctx, "incident opened")
 	case res.Event != "":

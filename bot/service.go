@@ -404,6 +404,13 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 		switch {
 		case ev.Data["opened"] != "":
 			return nil, nil // the new incident's card says it
+		case ev.Data["folded"] != "":
+			// A flood: the engineers hear of the first folded report and
+			// of every tenth, with the count, not of each.
+			if n, _ := strconv.Atoi(ev.Data["folded"]); !s.Dir.Flood.Tell(n) {
+				return nil, nil
+			}
+			engineersKey = "notify.flood"
 		case ev.Data["suggests"] != "":
 			engineersKey = "notify.message_worse"
 		default:
@@ -413,7 +420,12 @@ func (s *Service) changeMessages(ctx context.Context, tx *storage.Tx, inc sla.In
 	render := func(key string, lang sla.Lang) string {
 		p := map[string]any{"id": inc.ID, "actor": ev.Actor, "summary": inc.RestoreSummary, "text": ev.Body,
 			"severity": i18n.Severity(lang, inc.Severity), "due": s.Format(lang).Time(inc.Deadlines.Restore),
-			"into": ev.Data["into"], "from": ev.Data["from"], "reason": ev.Body}
+			"into": ev.Data["into"], "from": ev.Data["from"], "reason": ev.Body,
+			"folded": ev.Data["folded"], "opened": ev.Data["flood_opened"], "within": s.Format(lang).Duration(s.Dir.Flood.Window()),
+			"customer": inc.CustomerID}
+		if c, ok := s.Dir.Customer(inc.CustomerID); ok {
+			p["customer"] = c.Name
+		}
 		if a, ok := s.Dir.Person(inc.AssigneeID); ok {
 			p["assignee"] = a.Name
 		}

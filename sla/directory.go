@@ -72,6 +72,9 @@ type Settings struct {
 	// member's reply in a customer's conversation meets the reply clock
 	// (as a help desk's first response does): then only /ack meets it.
 	StaffRepliesNotFirstResponse bool
+	// Flood is the per-customer intake limit; the zero value means
+	// DefaultFloodLimit.
+	Flood FloodLimit
 }
 
 // NewDirectory indexes a roster.

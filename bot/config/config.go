@@ -49,6 +49,8 @@ type Config struct {
 	Critical []sla.CriticalWindow `yaml:"-"`
 	// StaffReplyIsFirstResponse is Intake's setting with its default.
 	StaffReplyIsFirstResponse bool `yaml:"-"`
+	// FloodLimit is Intake's flood setting with its defaults.
+	FloodLimit sla.FloodLimit `yaml:"-"`
 }
 
 // Intake is how customers' messages are read.
@@ -57,6 +59,16 @@ type Intake struct {
 	// conversation meets the reply clock, as a help desk's first response
 	// does (default true); false leaves that to /ack.
 	StaffReplyIsFirstResponse *bool `yaml:"staff_reply_is_first_response"`
+	// Flood is the per-customer intake limit: past max incidents opened for
+	// one customer within within, a new fault report joins the latest
+	// (default 10 within 10m).
+	Flood Flood `yaml:"flood"`
+}
+
+// Flood is the per-customer intake limit.
+type Flood struct {
+	Max    int           `yaml:"max"`
+	Within time.Duration `yaml:"within"`
 }
 
 // Calendar is when the contract's scheduled services happen.
@@ -404,6 +416,16 @@ func (v *validator) validate(c *Config) {
 	}
 	c.Location = loc
 	c.Lang = v.lang("language", c.Language, sla.LangZH)
+	c.FloodLimit = sla.DefaultFloodLimit
+	if f := c.Intake.Flood; f.Max != 0 || f.Within != 0 {
+		if f.Max < 1 {
+			v.errf("intake.flood.max", "must be at least 1 (incidents within the window before reports are folded)")
+		}
+		if f.Within <= 0 {
+			v.errf("intake.flood.within", "must be a positive duration, e.g. 10m")
+		}
+		c.FloodLimit = sla.FloodLimit{Max: f.Max, Within: f.Within}
+	}
 	base := sla.DefaultPolicy()
 	base.FollowUp = v.followUp(c.FollowUp, base.FollowUp, loc)
 	l := c.CriticalLadder

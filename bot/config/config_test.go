@@ -308,3 +308,21 @@ customers:
 		t.Fatalf("globex %+v", g)
 	}
 }
+
+// The intake limit has defaults, and a setting that cannot work is refused.
+func TestFloodLimit(t *testing.T) {
+	c, err := Parse("f.yaml", []byte("customers: [{id: a, name: A}]\n"), platforms)
+	if err != nil || c.FloodLimit != sla.DefaultFloodLimit {
+		t.Fatalf("default: %+v %v", c.FloodLimit, err)
+	}
+	c, err = Parse("f.yaml", []byte("intake: {flood: {max: 50, within: 1h}}\n"), platforms)
+	if err != nil || c.FloodLimit != (sla.FloodLimit{Max: 50, Within: time.Hour}) {
+		t.Fatalf("set: %+v %v", c.FloodLimit, err)
+	}
+	_, err = Parse("f.yaml", []byte("intake:\n  flood: {max: 0, within: -1m}\n"), platforms)
+	for _, want := range []string{"f.yaml:2: intake.flood.max: must be at least 1", "f.yaml:2: intake.flood.within: must be a positive duration"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}

@@ -354,6 +354,7 @@ var catalog = map[string]entry{
 	"notify.reopened":        {"事件 #{id} 已重新打开（{actor}），恢复时限：{due}。", "Incident #{id} is reopened (by {actor}); restore by {due}."},
 	"notify.note":            {"事件 #{id} 备注（{actor}）：{text}", "Incident #{id} note (by {actor}): {text}"},
 	"notify.message":         {"事件 #{id} 客户补充（{actor}）：{text}", "Incident #{id}, customer wrote ({actor}): {text}"},
+	"notify.flood":           {"🌊 {customer} 报告过多：{within}内已开 {opened} 起事件，之后的故障报告并入事件 #{id}（已并入 {folded} 条）。最新一条（{actor}）：{text}", "🌊 Too many reports from {customer}: {opened} incidents opened within {within}; further fault reports join incident #{id} ({folded} so far). The latest ({actor}): {text}"},
 	"notify.message_worse":   {"⚠️ 事件 #{id} 客户补充（{actor}），听起来已影响核心功能：{text}\n当前级别：{severity}。如需调整：/sev {id} core", "⚠️ Incident #{id}, customer wrote ({actor}), and it sounds like a core function is down: {text}\nCurrent severity: {severity}. To change it: /sev {id} core"},
 	"notify.triage_customer": {"已收到您的消息（编号 #{id}{related}）。工程师正在确认是否需要故障处理，将在 {due} 前答复您。", "We have your message (#{id}{related}). An engineer is checking whether it needs fault handling and will answer you by {due}."},
 	"notify.related":         {"（与事件 #{related} 相关）", " (related to incident #{related})"},
