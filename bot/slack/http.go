@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	slackgo "github.com/slack-go/slack"
+
+	"github.com/slakeeper/slakeeper/bot/chat"
 )
 
 // What an endpoint reads before the signature is checked. A slash command
@@ -125,18 +125,8 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // signature does not verify.
 func (a *Adapter) signed(limit int64, next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-			return
-		case err != nil:
-			http.Error(w, "request not read", http.StatusBadRequest)
+		body, ok := chat.ReadBody(w, r, limit)
+		if !ok {
 			return
 		}
 		if !Verify(a.cfg.SigningSecret, r.Header, body, a.clock.Now()) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -209,18 +208,8 @@ func (a *Adapter) WebhookHandler() http.HandlerFunc {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		if r.ContentLength > MaxUpdate {
-			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUpdate))
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
-			return
-		case err != nil:
-			http.Error(w, "update not read", http.StatusBadRequest)
+		body, ok := chat.ReadBody(w, r, MaxUpdate)
+		if !ok {
 			return
 		}
 		var u models.Update
