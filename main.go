@@ -246,21 +246,8 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	enabled := platforms.Enabled(getenv)
-	if len(enabled) == 0 {
-		var how []string
-		for _, p := range platforms.All() {
-			if p.Enabled != nil {
-				how = append(how, p.Env[0])
-			}
-		}
-		return fmt.Errorf("no chat platform configured: set %s, or try `slakeeper console`", strings.Join(how, " or "))
-	}
-	cfg, err := loadConfig(getenv, "")
+	enabled, cfg, err := servable(getenv)
 	if err != nil {
-		return err
-	}
-	if err := unserved(cfg, enabled); err != nil {
 		return err
 	}
 	store, err := openStore(ctx, getenv, cfg)
@@ -290,48 +277,19 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 
 	mux := http.NewServeMux()
 	var ready atomic.Bool
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		have, want, err := store.SchemaVersion(r.Context())
-		switch {
-		case err != nil:
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-		case have != want:
-			http.Error(w, "migrations not applied", http.StatusServiceUnavailable)
-		case !ready.Load():
-			http.Error(w, "adapters not connected", http.StatusServiceUnavailable)
-		default:
-			io.WriteString(w, "ready\n")
-		}
-	})
+	healthRoutes(mux, store, &ready)
 
+	// Input: the platforms' sockets and pollers and the two listeners.
 	inputCtx, stopInput := context.WithCancel(ctx)
 	defer stopInput()
 	var inputs sync.WaitGroup
-	var closers []func()
 	quarantine := &bot.Quarantine{Store: store, Clock: clock, Log: log, Metrics: svc.Metrics}
 	env := chat.Env{Getenv: getenv, Handler: router, Directory: dir, Clock: clock, Log: log, Mux: mux, Locks: store,
 		Quarantine: quarantine}
-	for _, p := range enabled {
-		r, err := p.Start(ctx, env)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.Name, err)
-		}
-		senders[p.Name] = r.Sender
-		if r.Close != nil {
-			closers = append(closers, r.Close)
-		}
-		if r.Run != nil {
-			inputs.Add(1)
-			go func() {
-				defer inputs.Done()
-				if err := r.Run(inputCtx); err != nil {
-					log.Error("input stopped", "platform", p.Name, "err", err)
-				}
-			}()
-		}
+	closers, err := startPlatforms(ctx, inputCtx, enabled, env, senders, &inputs)
+	if err != nil {
+		return err
 	}
-
 	addr := getenv("HTTP_ADDR")
 	if addr == "" {
 		addr = ":8080"
@@ -346,36 +304,15 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	server, ln := publicServer(ln, mux, publicLimits)
-	inputs.Add(1)
-	go func() {
-		defer inputs.Done()
-		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server stopped", "err", err)
-		}
-	}()
-	inputs.Add(1)
-	go func() {
-		defer inputs.Done()
-		if err := admin.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("admin server stopped", "err", err)
-		}
-	}()
+	serveHTTP(&inputs, log, "http server", server, ln)
+	serveHTTP(&inputs, log, "admin server", admin, adminLn)
 
+	// Work: the clocks, the outbox, the learning and the calendar.
 	announcer := &bot.Announcer{Svc: svc, Clock: clock, Log: log}
-	schedule := bot.NewSchedule(cfg.Location, log)
-	if err := schedule.Add("* * * * *", "calendar", func(ctx context.Context) error { _, err := announcer.Tick(ctx); return err }); err != nil {
+	schedule, err := newSchedule(cfg, svc, announcer, clock, log)
+	if err != nil {
 		return err
 	}
-	if err := schedule.Add("17 * * * *", "prune", func(ctx context.Context) error {
-		n, err := svc.PruneInbound(ctx, clock.Now())
-		if n > 0 {
-			log.Info("forgot old deliveries", "n", n)
-		}
-		return err
-	}); err != nil {
-		return err
-	}
-
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var work sync.WaitGroup
@@ -405,6 +342,108 @@ func runServe(ctx context.Context, getenv func(string) string, stderr io.Writer)
 	stopWork()
 	work.Wait()
 	return nil
+}
+
+// servable returns the platforms the environment switches on and the
+// configuration, or why serve must not start: no platform, a bad
+// configuration, or channels on a platform that will not run.
+func servable(getenv func(string) string) ([]chat.Platform, *config.Config, error) {
+	enabled := platforms.Enabled(getenv)
+	if len(enabled) == 0 {
+		var how []string
+		for _, p := range platforms.All() {
+			if p.Enabled != nil {
+				how = append(how, p.Env[0])
+			}
+		}
+		return nil, nil, fmt.Errorf("no chat platform configured: set %s, or try `slakeeper console`", strings.Join(how, " or "))
+	}
+	cfg, err := loadConfig(getenv, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := unserved(cfg, enabled); err != nil {
+		return nil, nil, err
+	}
+	return enabled, cfg, nil
+}
+
+// healthRoutes serves GET /healthz (the process is up) and GET /readyz
+// (the database is reachable and migrated, the platforms are connected).
+func healthRoutes(mux *http.ServeMux, store *storage.Store, ready *atomic.Bool) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		have, want, err := store.SchemaVersion(r.Context())
+		switch {
+		case err != nil:
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		case have != want:
+			http.Error(w, "migrations not applied", http.StatusServiceUnavailable)
+		case !ready.Load():
+			http.Error(w, "adapters not connected", http.StatusServiceUnavailable)
+		default:
+			io.WriteString(w, "ready\n")
+		}
+	})
+}
+
+// startPlatforms starts each enabled platform: its sender joins senders,
+// its input loop runs under inputCtx in inputs, and its Close is returned
+// to be called once input has stopped.
+func startPlatforms(ctx, inputCtx context.Context, enabled []chat.Platform, env chat.Env, senders map[string]chat.Sender,
+	inputs *sync.WaitGroup) ([]func(), error) {
+	var closers []func()
+	for _, p := range enabled {
+		r, err := p.Start(ctx, env)
+		if err != nil {
+			return closers, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		senders[p.Name] = r.Sender
+		if r.Close != nil {
+			closers = append(closers, r.Close)
+		}
+		if r.Run != nil {
+			inputs.Add(1)
+			go func() {
+				defer inputs.Done()
+				if err := r.Run(inputCtx); err != nil {
+					env.Log.Error("input stopped", "platform", p.Name, "err", err)
+				}
+			}()
+		}
+	}
+	return closers, nil
+}
+
+// serveHTTP serves server on ln in a goroutine owned by inputs until the
+// server is shut down.
+func serveHTTP(inputs *sync.WaitGroup, log *slog.Logger, name string, server *http.Server, ln net.Listener) {
+	inputs.Add(1)
+	go func() {
+		defer inputs.Done()
+		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error(name+" stopped", "err", err)
+		}
+	}()
+}
+
+// newSchedule is serve's cron: the calendar every minute, and forgetting
+// old delivery ids every hour.
+func newSchedule(cfg *config.Config, svc *bot.Service, announcer *bot.Announcer, clock chat.Clock, log *slog.Logger) (*bot.Schedule, error) {
+	schedule := bot.NewSchedule(cfg.Location, log)
+	if err := schedule.Add("* * * * *", "calendar", func(ctx context.Context) error { _, err := announcer.Tick(ctx); return err }); err != nil {
+		return nil, err
+	}
+	if err := schedule.Add("17 * * * *", "prune", func(ctx context.Context) error {
+		n, err := svc.PruneInbound(ctx, clock.Now())
+		if n > 0 {
+			log.Info("forgot old deliveries", "n", n)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return schedule, nil
 }
 
 // unserved refuses a configuration with channels on a platform that will
