@@ -165,8 +165,15 @@ func (s *Service) customerMessage(ctx context.Context, tx *storage.Tx, in chat.I
 func (s *Service) fold(ctx context.Context, tx *storage.Tx, in chat.Inbound, now time.Time, person sla.Person, ch sla.Channel,
 	res *IntakeResult) (bool, error) {
 	limit := s.Dir.Flood
-	opened, latest, folded, err := tx.Flood(ctx, ch.CustomerID, limit.Since(now))
-	if err != nil || latest == 0 || !limit.Folds(opened) {
+	if limit.Off() {
+		return false, nil
+	}
+	opened, err := tx.OpenedSince(ctx, ch.CustomerID, limit.Since(now), limit.Limit())
+	if err != nil || !limit.Folds(opened) {
+		return false, err
+	}
+	latest, folded, err := tx.FloodTarget(ctx, ch.CustomerID, limit.Since(now))
+	if err != nil || latest == 0 {
 		return false, err
 	}
 	inc, err := s.change(ctx, tx, latest, person, now, func(inc *sla.Incident, _ sla.Policy) (sla.Event, error) {

@@ -216,29 +216,35 @@ func (s *Store) ClassifierExamples(ctx context.Context) ([]ClassifierExample, er
 	return out, nil
 }
 
-// Flood is what the per-customer intake limit needs to know of a customer's
-// reports since a time: how many incidents were opened for them (not
-// counting duplicates and false reports), the latest of those still
-// unsolved (0 if none), and how many reports were folded into that one
-// since.
-func (tx *Tx) Flood(ctx context.Context, customerID string, since time.Time) (opened int, latest int64, folded int, err error) {
-	if err := tx.tx.GetContext(ctx, &opened, tx.tx.Rebind(`SELECT count(*) FROM incidents
-		WHERE customer_id = ? AND reported_at >= ? AND outcome = ''`), customerID, ts(since)); err != nil {
-		return 0, 0, 0, fmt.Errorf("flood of %s: %w", customerID, err)
+// OpenedSince counts the incidents opened for a customer since a time (not
+// duplicates and false reports), up to max: the per-customer intake limit
+// needs no more, and the count stays a short index scan.
+func (tx *Tx) OpenedSince(ctx context.Context, customerID string, since time.Time, max int) (int, error) {
+	var n int
+	if err := tx.tx.GetContext(ctx, &n, tx.tx.Rebind(`SELECT count(*) FROM (SELECT 1 FROM incidents
+		WHERE customer_id = ? AND reported_at >= ? AND outcome = '' LIMIT ?) recent`), customerID, ts(since), max); err != nil {
+		return 0, fmt.Errorf("incidents of %s since %s: %w", customerID, since, err)
 	}
+	return n, nil
+}
+
+// FloodTarget is the latest of a customer's incidents opened since a time
+// that is still unsolved (0 if none), and how many reports were folded
+// into it since.
+func (tx *Tx) FloodTarget(ctx context.Context, customerID string, since time.Time) (latest int64, folded int, err error) {
 	var ids []int64
 	if err := tx.tx.SelectContext(ctx, &ids, tx.tx.Rebind(`SELECT id FROM incidents
 		WHERE customer_id = ? AND reported_at >= ? AND outcome = '' AND status IN ('triage', 'open', 'acknowledged', 'onsite', 'restored')
 		ORDER BY reported_at DESC, id DESC LIMIT 1`), customerID, ts(since)); err != nil {
-		return 0, 0, 0, fmt.Errorf("flood of %s: %w", customerID, err)
+		return 0, 0, fmt.Errorf("flood of %s: %w", customerID, err)
 	}
 	if len(ids) == 0 {
-		return opened, 0, 0, nil
+		return 0, 0, nil
 	}
 	// The reports folded in are the timeline's messages marked so.
 	if err := tx.tx.GetContext(ctx, &folded, tx.tx.Rebind(`SELECT count(*) FROM timeline
 		WHERE incident_id = ? AND kind = 'message' AND at >= ? AND data LIKE '%"folded":%'`), ids[0], ts(since)); err != nil {
-		return 0, 0, 0, fmt.Errorf("flood of %s: %w", customerID, err)
+		return 0, 0, fmt.Errorf("flood of %s: %w", customerID, err)
 	}
-	return opened, ids[0], folded, nil
+	return ids[0], folded, nil
 }
