@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/slakeeper/slakeeper/bot/metrics"
 )
 
 // defaultMetricsAddr is on loopback: the metrics carry customer names in
@@ -30,13 +28,4 @@ func adminServer(addr string, metrics http.Handler) (*http.Server, net.Listener,
 	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln, nil
-}
-
-// buildInfo names this build in slakeeper_build_info.
-func buildInfo() metrics.BuildInfo {
-	rev, dirty := revision()
-	if rev != "" && dirty {
-		rev += "+changes"
-	}
-	return metrics.BuildInfo{Version: version, Revision: rev}
 }

@@ -163,6 +163,15 @@ func revision() (rev string, dirty bool) {
 	return rev, dirty
 }
 
+// buildInfo names this build in slakeeper_build_info.
+func buildInfo() metrics.BuildInfo {
+	rev, dirty := revision()
+	if rev != "" && dirty {
+		rev += "+changes"
+	}
+	return metrics.BuildInfo{Version: version, Revision: rev}
+}
+
 func databaseURL(getenv func(string) string) string {
 	if u := getenv("DATABASE_URL"); u != "" {
 		return u
