@@ -352,15 +352,25 @@ func (tx *Tx) MarkInbound(ctx context.Context, platform, eventID string, now tim
 	return n == 1, err
 }
 
-// PruneInbound forgets the deliveries seen before the given time and says
-// how many; a platform's retry or a replayed signature older than that can
-// no longer arrive.
+// PruneInbound forgets the deliveries seen before the given time, and the
+// failure counts of deliveries last seen before it that were never set
+// aside, and says how many; a platform's retry or a replayed signature
+// older than that can no longer arrive.
 func (s *Store) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM inbound_events WHERE received_at < ?`), ts(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune inbound: %w", err)
 	}
-	return res.RowsAffected()
+	n, _ := res.RowsAffected()
+	// The failure counts of deliveries that were never set aside (they
+	// failed, then went through, or stopped coming) go too; the set-aside
+	// ones stay for the admins.
+	res, err = s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM rejected_inbound WHERE rejected_at IS NULL AND last_seen < ?`), ts(before))
+	if err != nil {
+		return n, fmt.Errorf("prune inbound failures: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	return n + m, nil
 }
 
 // ThreadsOfIncident returns the threads bound to an incident.

@@ -53,6 +53,17 @@ func TestRejectedInbound(t *testing.T) {
 			!r.LastSeen.Equal(t0.Add(3*time.Second).Truncate(time.Microsecond)) || !r.RejectedAt.Equal(t0.Add(2*time.Second).Truncate(time.Microsecond)) {
 			t.Fatalf("rejected %+v", r)
 		}
+		// Pruning forgets the counts of deliveries never set aside, and
+		// keeps the set-aside ones for the admins.
+		if _, err := s.PruneInbound(ctx, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if n, rejected := fail("telegram", "u1002", t0.Add(2*time.Hour)); n != 1 || rejected {
+			t.Fatalf("a pruned count went on: %d, %v", n, rejected)
+		}
+		if list, _ := s.RejectedInbounds(ctx, 10); len(list) != 1 || list[0].DeliveryID != "u1001" {
+			t.Fatalf("pruning lost a set-aside delivery: %+v", list)
+		}
 		if _, _, err := s.RecordInboundFailure(ctx, storage.InboundFailure{Platform: "Tele gram", DeliveryID: "x", At: t0}, 3); err == nil {
 			t.Fatal("a platform name the registry cannot have was stored")
 		}
