@@ -6,6 +6,7 @@ package bottest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -107,4 +108,24 @@ func UnsureClassifier(s *storage.Store) *bot.Classifier {
 	c := bot.NewClassifier(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	c.Use(classify.Default().WithThresholds(classify.Thresholds{NotFault: 0.999, Fault: 0.9999}))
 	return c
+}
+
+// Poisonous is a router that fails one delivery (by its EventID) every
+// time it comes, as a text the database refuses would: the generic path
+// for any inbound that can never be stored.
+type Poisonous struct {
+	Handler chat.Handler
+	EventID string
+	Err     error // the failure; nil: the database refuses this delivery
+}
+
+// Handle fails the poisonous delivery and hands the others on.
+func (p Poisonous) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error) {
+	if in.EventID == p.EventID {
+		if p.Err != nil {
+			return nil, p.Err
+		}
+		return nil, errors.New("insert message: the database refuses this delivery")
+	}
+	return p.Handler.Handle(ctx, in)
 }

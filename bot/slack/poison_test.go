@@ -2,35 +2,20 @@ package slack_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/slakeeper/slakeeper/bot"
-	"github.com/slakeeper/slakeeper/bot/chat"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/bot/slack"
 	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
 	"github.com/slakeeper/slakeeper/storage"
 )
-
-// poisonous is a router that fails one event every time it comes.
-type poisonous struct {
-	h     chat.Handler
-	event string
-}
-
-func (p poisonous) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error) {
-	if in.EventID == p.event {
-		return nil, errors.New("insert message: the database refuses this event")
-	}
-	return p.h.Handle(ctx, in)
-}
 
 // An event that fails every time (issue 15) gets 500 twice, so that Slack
 // retries it, and is then set aside and acknowledged with 200; a text with
@@ -42,17 +27,7 @@ func TestSlackPoisonEventSetAside(t *testing.T) {
 	e.svc.Metrics = m
 	router := &bot.Router{Svc: e.svc, Clock: e.clock, Log: log}
 	q := &bot.Quarantine{Store: e.store, Clock: e.clock, Log: log, Metrics: m}
-	ad, err := slack.New(context.Background(), slack.Config{BotToken: botToken, SigningSecret: secret, APIURL: e.slack.APIURL(), Quarantine: q},
-		poisonous{h: router, event: "EvPoison"}, e.svc.Dir, e.clock, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ad.Close)
-	mux := http.NewServeMux()
-	ad.Routes(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	e.http = srv
+	e.adapter(t, bottest.Poisonous{Handler: router, EventID: "EvPoison"}, slack.Config{Quarantine: q})
 
 	body := messageEvent("EvPoison", "CACME", "UCLI", "1764032400.000100", "", "平台无法登录，所有人都登不上")
 	var codes []int

@@ -14,25 +14,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/slakeeper/slakeeper/bot"
+	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/storage"
 )
 
-// poisonous is a router that fails one delivery every time it comes, as a
-// text the database refuses would: the generic path for any update that
-// can never be stored.
-type poisonous struct {
-	h     chat.Handler
-	event string
-}
-
-func (p poisonous) Handle(ctx context.Context, in chat.Inbound) ([]chat.Outbound, error) {
-	if in.EventID == p.event {
-		return nil, errors.New("insert message: the database refuses this update")
-	}
-	return p.h.Handle(ctx, in)
-}
+// errRefused is how the poison update fails, as a text the database
+// refuses would.
+var errRefused = errors.New("insert message: the database refuses this update")
 
 // quarantined is an adapter on the env's fake Telegram handing updates to
 // h, whose updates that fail every time are set aside after three
@@ -105,7 +95,7 @@ func TestTelegramPoisonUpdateSetAsideByPolling(t *testing.T) {
 	poison, _ := e.tg.Say(acmeGroup, 100001, "李雷", "平台无法登录，所有人都登不上", 0, 0)
 	id := poison["update_id"].(int64)
 	e.tg.Say(acmeGroup, 100001, "李雷", "集群全部宕机了，所有作业都跑不起来", 0, 0)
-	ad, m := e.quarantined(poisonous{h: e.router, event: fmt.Sprintf("u%d", id)}, "")
+	ad, m := e.quarantined(bottest.Poisonous{Handler: e.router, EventID: fmt.Sprintf("u%d", id), Err: errRefused}, "")
 	e.pollWith(ad)
 
 	// Three fetches a second apart: longer than until's usual patience
@@ -131,7 +121,7 @@ func TestTelegramPoisonUpdateSetAsideByWebhook(t *testing.T) {
 	e := newEnv(t, "hook-secret")
 	poison, _ := e.tg.Say(acmeGroup, 100001, "李雷", "平台无法登录，所有人都登不上", 0, 0)
 	id := poison["update_id"].(int64)
-	ad, m := e.quarantined(poisonous{h: e.router, event: fmt.Sprintf("u%d", id)}, "hook-secret")
+	ad, m := e.quarantined(bottest.Poisonous{Handler: e.router, EventID: fmt.Sprintf("u%d", id), Err: errRefused}, "hook-secret")
 	srv := httptest.NewServer(ad.WebhookHandler())
 	defer srv.Close()
 	body, _ := json.Marshal(poison)
