@@ -66,22 +66,19 @@ func (a *Adapter) onEvent(ctx context.Context, body []byte) (int, []byte) {
 		thread = ""
 	}
 	in := chat.Inbound{Platform: chat.PlatformSlack, ChatID: m.Channel, ThreadID: thread, MessageID: m.TimeStamp,
-		UserID: m.User, UserName: m.User, Text: m.Text, EventID: outer.EventID}
-	replies, err := a.handler.Handle(ctx, in)
+		UserID: m.User, UserName: m.User, Text: m.Text, EventID: outer.EventID, ReplyIn: m.TimeStamp}
+	if thread != "" {
+		in.ReplyIn = thread
+	}
+	// An answer is queued in the outbox, in the message's thread: the
+	// dispatcher posts it, with its retries and rate limits.
+	_, err = a.handler.Handle(ctx, in)
 	if err != nil {
 		if a.setAside(ctx, outer.EventID, body, err) {
 			return http.StatusOK, nil
 		}
 		a.log.Warn("slack: event not handled; Slack will retry", "event", outer.EventID, "err", err)
 		return http.StatusInternalServerError, nil
-	}
-	for _, r := range replies {
-		if r.ThreadID == "" {
-			r.ThreadID = m.TimeStamp
-		}
-		if _, err := a.Send(ctx, r); err != nil {
-			a.log.Warn("slack: reply not posted", "err", err)
-		}
 	}
 	return http.StatusOK, nil
 }

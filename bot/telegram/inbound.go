@@ -107,19 +107,10 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int64, m *models.Messa
 	in := chat.Inbound{Platform: chat.PlatformTelegram, ChatID: strconv.FormatInt(m.Chat.ID, 10), ThreadID: thread,
 		MessageID: self, UserID: userID, UserName: userName, Text: text,
 		EventID: eventID(updateID), ReplyIn: self}
-	replies, err := a.handler.Handle(ctx, in)
-	if err != nil {
-		return err
-	}
-	// A router that returns the answer instead of queueing it to ReplyIn
-	// still has it posted there.
-	for _, r := range replies {
-		r.ThreadID = self
-		if _, err := a.Send(ctx, r); err != nil {
-			a.log.Warn("telegram: reply not sent", "err", err)
-		}
-	}
-	return nil
+	// A command's answer is queued in the outbox, to ReplyIn: the
+	// dispatcher posts it, with its retries and rate limits.
+	_, err := a.handler.Handle(ctx, in)
+	return err
 }
 
 // eventID is an update's delivery id for the router's dedupe. Update ids
