@@ -198,14 +198,14 @@ func until(t *testing.T, what string, limit time.Duration, cond func() bool) {
 }
 
 // remindersFired waits until no timer is overdue and asserts that every
-// incident's reply reminder and breach fired and reached the outbox as
-// alerts, at most once each (the engine folds the two into one message when
-// both are due in one round).
+// incident's reply reminder and breach fired (its reply ladder moved past
+// them) and reached the outbox as alerts, at most once each (the engine
+// folds the two into one message when both are due in one round).
 func remindersFired(t *testing.T, db *sqlx.DB) {
 	t.Helper()
 	until(t, "overdue timers to fire", time.Minute, func() bool {
 		var overdue int
-		db.Get(&overdue, `SELECT count(*) FROM timers WHERE status = 'pending' AND due_at < now() - interval '500 milliseconds'`)
+		db.Get(&overdue, `SELECT count(*) FROM timer_slots WHERE status = 'pending' AND due_at < now() - interval '500 milliseconds'`)
 		var young int
 		db.Get(&young, `SELECT count(*) FROM incidents WHERE ack_due > now() - interval '500 milliseconds'`)
 		return overdue == 0 && young == 0
@@ -216,7 +216,8 @@ func remindersFired(t *testing.T, db *sqlx.DB) {
 		Alerts int   `db:"alerts"`
 	}
 	if err := db.Select(&bad, `SELECT i.id,
-			(SELECT count(*) FROM timers t WHERE t.incident_id = i.id AND t.clock = 'ack' AND t.kind IN ('reminder', 'breach') AND t.status = 'fired') AS fired,
+			(SELECT 2 * count(*) FROM timer_slots t WHERE t.incident_id = i.id AND t.track = 'ack'
+				AND (t.kind = 'escalation' OR t.status <> 'pending')) AS fired,
 			(SELECT count(*) FROM outbox o WHERE o.incident_id = i.id AND o.kind = 'alert') AS alerts
 		FROM incidents i`); err != nil {
 		t.Fatal(err)

@@ -64,17 +64,20 @@ func (s *Service) fire(ctx context.Context, tx *storage.Tx, id int64, now time.T
 	if err != nil || !ok {
 		return 0, err
 	}
-	rows, err := tx.DueTimers(ctx, id, now)
-	if err != nil || len(rows) == 0 {
+	stored, err := tx.Slots(ctx, id)
+	if err != nil {
 		return 0, err
 	}
-	ids := make([]int64, len(rows))
-	timers := make([]sla.Timer, len(rows))
-	for i, r := range rows {
-		ids[i], timers[i] = r.ID, r.Timer()
-	}
-	if err := tx.MarkFired(ctx, now, ids...); err != nil {
+	policy, err := s.policyTx(ctx, tx, inc.CustomerID, inc.ReportedAt)
+	if err != nil {
 		return 0, err
+	}
+	// The steps due since each due slot's own (after downtime, the whole
+	// ladder), and where each slot goes next.
+	timers, slots := inc.Fire(policy, now, stored)
+	if len(timers) == 0 {
+		// Nothing due after all (the schedule moved): keep it as it is now.
+		return 0, tx.SaveSlots(ctx, id, stored, slots)
 	}
 	deadline := map[sla.Clock]time.Time{}
 	for _, c := range inc.Clocks() {
@@ -94,7 +97,9 @@ func (s *Service) fire(ctx context.Context, tx *storage.Tx, id int64, now time.T
 	var events []sla.Event
 	alerts := sla.Collapse(timers)
 	done.alerts = alerts
+	firedTracks := map[string]bool{}
 	for _, a := range alerts {
+		firedTracks[sla.Timer{Clock: a.Clock, Kind: a.Kind}.Track()] = true
 		if a.Kind == sla.TimerFollowUp {
 			events = append(events, inc.PingFollowUp(now))
 			continue
@@ -112,30 +117,16 @@ func (s *Service) fire(ctx context.Context, tx *storage.Tx, id int64, now time.T
 	if err := tx.AppendEvents(ctx, id, events...); err != nil {
 		return 0, err
 	}
-	policy, err := s.policyTx(ctx, tx, inc.CustomerID, inc.ReportedAt)
-	if err != nil {
+	// What the round changed (a follow-up ping starts its check) joins the
+	// schedule; a series that fired does not fire again now.
+	if err := tx.SaveSlots(ctx, id, stored, inc.Settle(policy, now, slots, firedTracks)); err != nil {
 		return 0, err
-	}
-	if err := tx.SyncTimers(ctx, id, inc.Timers(policy, now)); err != nil {
-		return 0, err
-	}
-	// After downtime the schedule may name steps that are due already (the
-	// latest repeat of the ladder, the latest weekly slot): the alerts above
-	// stand for them, so they fire silently.
-	again, err := tx.DueTimers(ctx, id, now)
-	if err != nil {
-		return 0, err
-	}
-	for _, r := range again {
-		if err := tx.MarkFired(ctx, now, r.ID); err != nil {
-			return 0, err
-		}
 	}
 	msgs, err := s.alertMessages(ctx, tx, inc, alerts, deadline, policy, now)
 	if err != nil {
 		return 0, err
 	}
-	return len(rows), tx.Enqueue(ctx, now, msgs...)
+	return len(timers), tx.Enqueue(ctx, now, msgs...)
 }
 
 // alertMessages renders one message per destination for an incident's

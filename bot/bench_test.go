@@ -75,7 +75,7 @@ func BenchmarkReminderLateness(b *testing.B) {
 			b.Fatalf("seeding took longer than the %v lead-in", latenessLeadIn)
 		}
 		var pending int
-		if err := s.DB().Get(&pending, `SELECT count(*) FROM timers WHERE status = 'pending'`); err != nil {
+		if err := s.DB().Get(&pending, `SELECT count(*) FROM timer_slots WHERE status = 'pending'`); err != nil {
 			b.Fatal(err)
 		}
 		cfg := bottest.Configure(b, s, seededConfig())

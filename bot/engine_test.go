@@ -124,11 +124,11 @@ func TestCoreIncidentClocks(t *testing.T) {
 		mentions(t, m, "chen")
 
 		// The engineer acknowledges 65 minutes late: the ack clock stops, the
-		// others run on.
+		// others run on (one slot each: the step due next).
 		h.at(95 * time.Minute)
 		h.reply("UENGWANG", "CENG", "", "/ack 1")
 		h.posted()
-		if c := h.pendingClocks(1); c[sla.ClockAck] != 0 || c[sla.ClockOnsite] != 5 || c[sla.ClockRestore] != 5 {
+		if c := h.pendingClocks(1); c[sla.ClockAck] != 0 || c[sla.ClockOnsite] != 1 || c[sla.ClockRestore] != 1 {
 			t.Fatalf("after ack: %v", c)
 		}
 		only(t, h.at(100*time.Minute))
@@ -139,7 +139,7 @@ func TestCoreIncidentClocks(t *testing.T) {
 		h.at(115 * time.Minute)
 		h.reply("UENGWANG", "CENG", "", "/onsite 1")
 		h.posted()
-		if c := h.pendingClocks(1); c[sla.ClockOnsite] != 0 || c[sla.ClockRestore] != 5 {
+		if c := h.pendingClocks(1); c[sla.ClockOnsite] != 0 || c[sla.ClockRestore] != 1 {
 			t.Fatalf("after on site: %v", c)
 		}
 		only(t, h.at(120*time.Minute))

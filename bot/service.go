@@ -177,7 +177,7 @@ func (s *Service) open(ctx context.Context, tx *storage.Tx, r commands.OpenReque
 	if err != nil {
 		return inc, err
 	}
-	if err := tx.ScheduleTimers(ctx, inc.ID, inc.Timers(policy, r.Now)); err != nil {
+	if err := tx.SaveSlots(ctx, inc.ID, nil, inc.Reschedule(policy, r.Now, nil)); err != nil {
 		return inc, err
 	}
 	thread := r.Place.ThreadID
@@ -362,7 +362,11 @@ func (s *Service) change(ctx context.Context, tx *storage.Tx, id int64, actor sl
 			return inc, err
 		}
 	}
-	if err := tx.SyncTimers(ctx, inc.ID, inc.Timers(policy, now)); err != nil {
+	slots, err := tx.Slots(ctx, inc.ID)
+	if err != nil {
+		return inc, err
+	}
+	if err := tx.SaveSlots(ctx, inc.ID, slots, inc.Reschedule(policy, now, slots)); err != nil {
 		return inc, err
 	}
 	msgs, err := s.changeMessages(ctx, tx, inc, ev)

@@ -51,23 +51,42 @@ type Timer struct {
 // meeting a clock cancels its timers in the same transaction, and a repeat
 // that is due is never cancelled before the engine fires it.
 func (i Incident) Timers(p Policy, now time.Time) []Timer {
-	var ts []Timer
+	ss := i.steps(p, now)
+	ts := make([]Timer, len(ss))
+	for j, s := range ss {
+		ts[j] = s.Timer
+	}
+	return ts
+}
+
+// step is a timer of the schedule and the time its series counts from (a
+// clock's deadline, the start of the weekly pings, the ping answered, the
+// visit reported): when that moves, the series is a new one.
+type step struct {
+	Timer
+	basis time.Time
+}
+
+// steps is Timers with each timer's basis.
+func (i Incident) steps(p Policy, now time.Time) []step {
+	var ts []step
+	add := func(basis time.Time, t Timer) { ts = append(ts, step{Timer: t, basis: basis}) }
 	if i.Status.Active() {
 		for _, c := range i.Clocks() {
 			if c.Met() {
 				continue
 			}
 			if p.ReminderBefore > 0 {
-				ts = append(ts, Timer{Clock: c.Clock, Kind: TimerReminder, Level: LevelReminder, Due: c.Due.Add(-p.ReminderBefore)})
+				add(c.Due, Timer{Clock: c.Clock, Kind: TimerReminder, Level: LevelReminder, Due: c.Due.Add(-p.ReminderBefore)})
 			}
-			ts = append(ts, Timer{Clock: c.Clock, Kind: TimerBreach, Level: LevelAssignee, Due: c.Due})
+			add(c.Due, Timer{Clock: c.Clock, Kind: TimerBreach, Level: LevelAssignee, Due: c.Due})
 			if p.LeadAfter > 0 && p.LeadAfter < p.ManagerAfter {
-				ts = append(ts, Timer{Clock: c.Clock, Kind: TimerEscalation, Level: LevelLead, Due: c.Due.Add(p.LeadAfter)})
+				add(c.Due, Timer{Clock: c.Clock, Kind: TimerEscalation, Level: LevelLead, Due: c.Due.Add(p.LeadAfter)})
 			}
 			top := c.Due.Add(p.ManagerAfter)
-			ts = append(ts, Timer{Clock: c.Clock, Kind: TimerEscalation, Level: LevelManager, Due: top})
+			add(c.Due, Timer{Clock: c.Clock, Kind: TimerEscalation, Level: LevelManager, Due: top})
 			for _, d := range p.Repeats(top, now) {
-				ts = append(ts, Timer{Clock: c.Clock, Kind: TimerEscalation, Level: LevelManager, Due: d})
+				add(c.Due, Timer{Clock: c.Clock, Kind: TimerEscalation, Level: LevelManager, Due: d})
 			}
 		}
 	}
@@ -77,15 +96,15 @@ func (i Incident) Timers(p Policy, now time.Time) []Timer {
 			start = i.OnsiteAt
 		}
 		for _, d := range weeklySlots(start, p.FollowUp, now) {
-			ts = append(ts, Timer{Clock: ClockFollowUp, Kind: TimerFollowUp, Level: LevelAssignee, Due: d})
+			add(start, Timer{Clock: ClockFollowUp, Kind: TimerFollowUp, Level: LevelAssignee, Due: d})
 		}
 		if !i.LastPingAt.IsZero() && i.LastFollowUpAt.Before(i.LastPingAt) {
-			ts = append(ts, Timer{Clock: ClockFollowUp, Kind: TimerFollowUpCheck, Level: LevelLead, Due: i.LastPingAt.Add(p.FollowUp.AnswerWithin)})
+			add(i.LastPingAt, Timer{Clock: ClockFollowUp, Kind: TimerFollowUpCheck, Level: LevelLead, Due: i.LastPingAt.Add(p.FollowUp.AnswerWithin)})
 		}
 	}
 	if i.NeedsReport() && p.FollowUp.ReportEvery > 0 {
 		for _, d := range slots(i.OnsiteAt.Add(p.FollowUp.ReportEvery), p.FollowUp.ReportEvery, now) {
-			ts = append(ts, Timer{Clock: ClockReport, Kind: TimerReport, Level: LevelAssignee, Due: d})
+			add(i.OnsiteAt, Timer{Clock: ClockReport, Kind: TimerReport, Level: LevelAssignee, Due: d})
 		}
 	}
 	return ts

@@ -478,7 +478,7 @@ func (s *Store) DailyDigest(ctx context.Context, customerID string, to time.Time
 	uargs = append(append(uargs, ts(to), ts(next)), cargs...)
 	if err := s.db.SelectContext(ctx, &us, s.db.Rebind(upcoming("ack", "acked_at", "ack_due")+` UNION ALL `+
 		upcoming("onsite", "onsite_met_at", "onsite_due")+` UNION ALL `+upcoming("restore", "restored_at", "restore_due")+
-		` UNION ALL SELECT t.incident_id, i.customer_id, 'followup' AS clock, t.due_at FROM timers t JOIN incidents i ON i.id = t.incident_id
+		` UNION ALL SELECT t.incident_id, i.customer_id, 'followup' AS clock, t.due_at FROM timer_slots t JOIN incidents i ON i.id = t.incident_id
 			WHERE t.status = 'pending' AND t.kind = 'followup' AND t.due_at > ? AND t.due_at <= ?`+cust+`
 		ORDER BY due_at, incident_id LIMIT ?`), append(uargs, StatsLimit)...); err != nil {
 		return d, fmt.Errorf("digest: upcoming: %w", err)

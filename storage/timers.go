@@ -10,14 +10,20 @@ import (
 	"github.com/slakeeper/slakeeper/sla"
 )
 
-// TimerRow is a stored timer.
+// An incident's schedule is kept as slots (schema 9, the lazy ladder): one
+// row per series, the step due next (sla.Slot). The engine derives what
+// follows when it fires.
+
+// TimerRow is a stored slot's step.
 type TimerRow struct {
-	ID         int64         `db:"id"`
 	IncidentID int64         `db:"incident_id"`
+	Track      string        `db:"track"`
 	Clock      sla.Clock     `db:"clock"`
 	Kind       sla.TimerKind `db:"kind"`
 	Level      int           `db:"level"`
 	DueAt      time.Time     `db:"due_at"`
+	Basis      sql.NullTime  `db:"basis"`
+	Status     string        `db:"status"`
 }
 
 // Timer returns the domain timer.
@@ -25,124 +31,93 @@ func (t TimerRow) Timer() sla.Timer {
 	return sla.Timer{Clock: t.Clock, Kind: t.Kind, Level: t.Level, Due: t.DueAt.UTC()}
 }
 
-type timerKey struct {
-	clock, kind string
-	due         int64
+// Slot returns the domain slot.
+func (t TimerRow) Slot() sla.Slot {
+	return sla.Slot{Timer: t.Timer(), Basis: fromNull(t.Basis), State: sla.SlotState(t.Status)}
 }
 
-func keyOf(clock, kind string, due time.Time) timerKey {
-	return timerKey{clock, kind, due.UTC().Truncate(time.Microsecond).UnixMicro()}
+const slotCols = `incident_id, track, clock, kind, level, due_at, basis, status`
+
+// Slots returns what is kept of an incident's schedule, one slot per
+// series. Call it with the incident locked.
+func (tx *Tx) Slots(ctx context.Context, incidentID int64) ([]sla.Slot, error) {
+	var rows []TimerRow
+	if err := tx.tx.SelectContext(ctx, &rows, tx.tx.Rebind(`SELECT `+slotCols+` FROM timer_slots WHERE incident_id = ? ORDER BY track`),
+		incidentID); err != nil {
+		return nil, fmt.Errorf("incident %d: timers: %w", incidentID, err)
+	}
+	out := make([]sla.Slot, len(rows))
+	for i, r := range rows {
+		out[i] = r.Slot()
+	}
+	return out, nil
 }
 
-// SyncTimers makes the incident's pending timers exactly want: pending
-// timers not in want are cancelled, missing ones inserted. A timer that
-// already fired is never inserted again.
-func (tx *Tx) SyncTimers(ctx context.Context, incidentID int64, want []sla.Timer) error {
-	var have []struct {
-		ID     int64     `db:"id"`
-		Clock  string    `db:"clock"`
-		Kind   string    `db:"kind"`
-		DueAt  time.Time `db:"due_at"`
-		Status string    `db:"status"`
+// SaveSlots writes the slots of after that differ from before (what Slots
+// returned), in one statement; nothing when nothing changed.
+func (tx *Tx) SaveSlots(ctx context.Context, incidentID int64, before, after []sla.Slot) error {
+	had := make(map[string]sla.Slot, len(before))
+	for _, s := range before {
+		had[s.Track()] = s
 	}
-	if err := tx.tx.SelectContext(ctx, &have, tx.tx.Rebind(`SELECT id, clock, kind, due_at, status FROM timers
-		WHERE incident_id = ? AND status <> 'cancelled'`), incidentID); err != nil {
-		return fmt.Errorf("incident %d: timers: %w", incidentID, err)
-	}
-	wanted := map[timerKey]bool{}
-	for _, t := range want {
-		wanted[keyOf(string(t.Clock), string(t.Kind), t.Due)] = true
-	}
-	var cancel []int64
-	for _, h := range have {
-		k := keyOf(h.Clock, h.Kind, h.DueAt)
-		switch {
-		case h.Status == "fired":
-			delete(wanted, k)
-		case wanted[k]:
-			delete(wanted, k)
-		default:
-			cancel = append(cancel, h.ID)
-		}
-	}
-	if len(cancel) > 0 {
-		args := make([]any, len(cancel))
-		for i, id := range cancel {
-			args[i] = id
-		}
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE timers SET status = 'cancelled' WHERE id IN (`+inList(len(cancel))+`)`), args...); err != nil {
-			return fmt.Errorf("incident %d: cancel timers: %w", incidentID, err)
-		}
-	}
-	var missing []sla.Timer
-	for _, t := range want {
-		k := keyOf(string(t.Clock), string(t.Kind), t.Due)
-		if !wanted[k] {
+	args := make([]any, 0, 8*len(after))
+	n := 0
+	for _, s := range after {
+		if h, ok := had[s.Track()]; ok && sameSlot(h, s) {
 			continue
 		}
-		delete(wanted, k)
-		missing = append(missing, t)
+		args = append(args, incidentID, s.Track(), string(s.Clock), string(s.Kind), s.Level, ts(s.Due), ts(s.Basis), string(s.State))
+		n++
 	}
-	return tx.ScheduleTimers(ctx, incidentID, missing)
-}
-
-// ScheduleTimers adds timers to an incident in one statement; a timer that
-// is already pending or fired stays as it is, a cancelled one is pending
-// again. A new incident's timers need nothing else (SyncTimers without
-// reading what is there).
-func (tx *Tx) ScheduleTimers(ctx context.Context, incidentID int64, timers []sla.Timer) error {
-	if len(timers) == 0 {
+	if n == 0 {
 		return nil
 	}
-	args := make([]any, 0, 5*len(timers))
-	for _, t := range timers {
-		args = append(args, incidentID, string(t.Clock), string(t.Kind), t.Level, ts(t.Due))
-	}
-	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timers (incident_id, clock, kind, level, due_at) VALUES `+values(len(timers), 5)+`
-		ON CONFLICT (incident_id, clock, kind, due_at) DO UPDATE SET status = 'pending', level = excluded.level
-		WHERE timers.status = 'cancelled'`), args...); err != nil {
-		return fmt.Errorf("incident %d: schedule timers: %w", incidentID, mapErr(err))
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timer_slots (`+slotCols+`) VALUES `+values(n, 8)+`
+		ON CONFLICT (incident_id, track) DO UPDATE SET clock = excluded.clock, kind = excluded.kind, level = excluded.level,
+			due_at = excluded.due_at, basis = excluded.basis, status = excluded.status`), args...); err != nil {
+		return fmt.Errorf("incident %d: save timers: %w", incidentID, mapErr(err))
 	}
 	return nil
 }
 
-const timerCols = `id, incident_id, clock, kind, level, due_at`
+func sameSlot(a, b sla.Slot) bool {
+	return a.Clock == b.Clock && a.Kind == b.Kind && a.Level == b.Level && a.State == b.State &&
+		a.Due.Truncate(time.Microsecond).Equal(b.Due.Truncate(time.Microsecond)) &&
+		a.Basis.Truncate(time.Microsecond).Equal(b.Basis.Truncate(time.Microsecond))
+}
 
-func utcTimers(ts []TimerRow) []TimerRow {
+// PendingTimers returns the steps an incident's slots wait for, by due
+// time.
+func (s *Store) PendingTimers(ctx context.Context, incidentID int64) ([]TimerRow, error) {
+	var ts []TimerRow
+	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(`SELECT `+slotCols+` FROM timer_slots
+		WHERE incident_id = ? AND status = 'pending' ORDER BY due_at, track`), incidentID); err != nil {
+		return nil, fmt.Errorf("incident %d: pending timers: %w", incidentID, err)
+	}
 	for i := range ts {
 		ts[i].DueAt = ts[i].DueAt.UTC()
 	}
-	return ts
+	return ts, nil
 }
 
-// PendingTimers returns an incident's pending timers by due time.
-func (s *Store) PendingTimers(ctx context.Context, incidentID int64) ([]TimerRow, error) {
-	var ts []TimerRow
-	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(`SELECT `+timerCols+` FROM timers
-		WHERE incident_id = ? AND status = 'pending' ORDER BY due_at, id`), incidentID); err != nil {
-		return nil, fmt.Errorf("incident %d: pending timers: %w", incidentID, err)
-	}
-	return utcTimers(ts), nil
-}
-
-// DueIncidents returns up to limit incidents with pending timers due at
-// now, the most overdue first.
+// DueIncidents returns up to limit incidents with a slot due at now, the
+// most overdue first.
 func (s *Store) DueIncidents(ctx context.Context, now time.Time, limit int) ([]int64, error) {
 	var ids []int64
-	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT incident_id FROM timers
+	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT incident_id FROM timer_slots
 		WHERE status = 'pending' AND due_at <= ? GROUP BY incident_id ORDER BY min(due_at), incident_id LIMIT ?`), ts(now), limit); err != nil {
 		return nil, fmt.Errorf("due incidents: %w", err)
 	}
 	return ids, nil
 }
 
-// NextTimerDue returns when the earliest pending timer is due; ok is false
+// NextTimerDue returns when the earliest pending slot is due; ok is false
 // when there is none.
 func (s *Store) NextTimerDue(ctx context.Context) (due time.Time, ok bool, err error) {
 	var t sql.NullTime
 	// ORDER BY + LIMIT rather than min(): SQLite's min() of a TIMESTAMP column
 	// loses the column type and comes back as text.
-	err = s.db.GetContext(ctx, &t, `SELECT due_at FROM timers WHERE status = 'pending' ORDER BY due_at LIMIT 1`)
+	err = s.db.GetContext(ctx, &t, `SELECT due_at FROM timer_slots WHERE status = 'pending' ORDER BY due_at LIMIT 1`)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -165,28 +140,6 @@ func (tx *Tx) ClaimIncident(ctx context.Context, id int64) (inc sla.Incident, ok
 		return inc, false, nil
 	}
 	return inc, err == nil, err
-}
-
-// DueTimers returns an incident's pending timers due at now, oldest first.
-// Call it with the incident claimed.
-func (tx *Tx) DueTimers(ctx context.Context, incidentID int64, now time.Time) ([]TimerRow, error) {
-	var out []TimerRow
-	if err := tx.tx.SelectContext(ctx, &out, tx.tx.Rebind(`SELECT `+timerCols+` FROM timers
-		WHERE incident_id = ? AND status = 'pending' AND due_at <= ? ORDER BY due_at, id`), incidentID, ts(now)); err != nil {
-		return nil, fmt.Errorf("incident %d: due timers: %w", incidentID, err)
-	}
-	return utcTimers(out), nil
-}
-
-// MarkFired records that timers fired at now.
-func (tx *Tx) MarkFired(ctx context.Context, now time.Time, ids ...int64) error {
-	for _, id := range ids {
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE timers SET status = 'fired', fired_at = ? WHERE id = ? AND status = 'pending'`),
-			ts(now), id); err != nil {
-			return fmt.Errorf("timer %d: mark fired: %w", id, err)
-		}
-	}
-	return nil
 }
 
 // RecordBreach records that a clock missed its deadline. Recording the same

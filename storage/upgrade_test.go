@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/slakeeper/slakeeper/sla"
 	"github.com/slakeeper/slakeeper/storage"
@@ -31,7 +32,7 @@ func TestUpgradeToSchema6KeepsTheDirectory(t *testing.T) {
 				t.Fatal(err)
 			}
 			setup(t, s)
-			inc := openIncident(t, s, "acme")
+			inc := insertIncident(t, s, "acme", false)
 
 			applied, err := s.Migrate(ctx)
 			if err != nil || !slices.Contains(applied, 6) {
@@ -60,6 +61,81 @@ func TestUpgradeToSchema6KeepsTheDirectory(t *testing.T) {
 			d2.Channels = append(d2.Channels, sla.Channel{Platform: "feishu", ChatID: "oc_1", Kind: sla.ChannelEngineering, Lang: sla.LangZH})
 			if err := s.SyncDirectory(ctx, d2); err != nil {
 				t.Fatalf("a new platform after the upgrade: %v", err)
+			}
+		})
+	}
+}
+
+// Schema 9 keeps one slot per series where schema 8 kept every step. An
+// upgraded database keeps, of each series, the earliest step pending, or
+// when none is, the latest that fired (so that it never fires again); the
+// schedule then goes on from there without firing anything twice.
+func TestUpgradeToSchema9KeepsTheSchedule(t *testing.T) {
+	for _, dialect := range []string{"postgres", "sqlite"} {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := filepath.Join(t.TempDir(), "old.db")
+			if dialect == "postgres" {
+				dsn = storagetest.NewPostgresDB(t)
+			}
+			s, err := storage.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.MigrateUpTo(ctx, 8); err != nil {
+				t.Fatal(err)
+			}
+			setup(t, s)
+			inc := insertIncident(t, s, "acme", false)
+			p := sla.DefaultPolicy()
+			// The eager schedule as schema 8 kept it, 35 minutes in: the ack
+			// reminder and breach fired, the rest pending; the onsite and
+			// restore ladders untouched; the weekly follow-up pending.
+			now := t0.Add(35 * time.Minute)
+			for _, x := range inc.Timers(p, t0) {
+				status := "pending"
+				if x.Clock == sla.ClockAck && !x.Due.After(now) {
+					status = "fired"
+				}
+				if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`INSERT INTO timers (incident_id, clock, kind, level, due_at, status)
+					VALUES (?, ?, ?, ?, ?, ?)`), inc.ID, string(x.Clock), string(x.Kind), x.Level, x.Due.UTC().Truncate(time.Microsecond), status); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if applied, err := s.Migrate(ctx); err != nil || !slices.Contains(applied, 9) {
+				t.Fatalf("applied %v, %v", applied, err)
+			}
+			if inc, err = s.Incident(ctx, inc.ID); err != nil { // as the engine reads it
+				t.Fatal(err)
+			}
+			var stored []sla.Slot
+			err = s.InTx(ctx, func(tx *storage.Tx) error {
+				var err error
+				stored, err = tx.Slots(ctx, inc.ID)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]sla.Slot{}
+			for _, x := range stored {
+				got[x.Track()] = x
+			}
+			ack := got["ack"]
+			if len(stored) != 4 || ack.Kind != sla.TimerEscalation || ack.Level != sla.LevelLead || ack.State != sla.SlotPending ||
+				got["onsite"].Kind != sla.TimerReminder || got["restore"].Kind != sla.TimerReminder || got["followup"].State != sla.SlotPending {
+				t.Fatalf("slots after the upgrade: %+v", stored)
+			}
+			// Nothing changes them that should not, and at 46 minutes only
+			// the lead's escalation is due: the reminder and the breach do not
+			// fire again.
+			if re := inc.Reschedule(p, now, stored); len(re) != 4 || re[0].Timer != ack.Timer {
+				t.Fatalf("rescheduled %+v", re)
+			}
+			due, _ := inc.Fire(p, t0.Add(46*time.Minute), stored)
+			if len(due) != 1 || due[0].Level != sla.LevelLead {
+				t.Fatalf("due after the upgrade: %+v", due)
 			}
 		})
 	}

@@ -11,10 +11,10 @@ import (
 )
 
 // Open is what SeedOpen writes: n open (unacknowledged) non-core incidents
-// of customers c00..c19 and their pending timers under sla.DefaultPolicy:
-// for the ack and restore clocks a reminder 10 minutes before, the breach,
-// the lead after 15 minutes and the managers after 30; and the first weekly
-// follow-up. Nine pending timers per incident.
+// of customers c00..c19 and their schedule under sla.DefaultPolicy, one
+// slot per series (schema 9): the ack and restore clocks' reminders 10
+// minutes before their deadlines, and the weekly follow-up. Three pending
+// timers per incident.
 type Open struct {
 	// N is how many incidents.
 	N int
@@ -27,7 +27,7 @@ type Open struct {
 }
 
 // TimersPerIncident is how many pending timers SeedOpen gives an incident.
-const TimersPerIncident = 9
+const TimersPerIncident = 3
 
 // SeedOpen fills a PostgreSQL store as o says, in two INSERT ... SELECT
 // statements, and returns the ids of the DueSoon incidents with when each
@@ -57,24 +57,22 @@ func SeedOpen(tb testing.TB, s *storage.Store, o Open) map[int64]time.Time {
 		tb.Fatal(err)
 	}
 	if _, err := s.DB().ExecContext(ctx, `
-		INSERT INTO timers (incident_id, clock, kind, level, due_at)
-		SELECT i.id, c.clock, k.kind, k.level, CASE c.clock WHEN 'ack' THEN i.ack_due ELSE i.restore_due END + k.off
-		FROM incidents i,
-			(VALUES ('ack'), ('restore')) c(clock),
-			(VALUES ('reminder', 0, interval '-10 minutes'), ('breach', 1, interval '0'),
-				('escalation', 2, interval '15 minutes'), ('escalation', 3, interval '30 minutes')) k(kind, level, off)
+		INSERT INTO timer_slots (incident_id, track, clock, kind, level, due_at, basis, status)
+		SELECT i.id, c.clock, c.clock, 'reminder', 0, d.due - interval '10 minutes', d.due, 'pending'
+		FROM incidents i, (VALUES ('ack'), ('restore')) c(clock),
+			LATERAL (SELECT CASE c.clock WHEN 'ack' THEN i.ack_due ELSE i.restore_due END AS due) d
 		UNION ALL
-		SELECT id, 'followup', 'followup', 1, reported_at + interval '7 days' FROM incidents`); err != nil {
+		SELECT id, 'followup', 'followup', 'followup', 1, reported_at + interval '7 days', NULL, 'pending' FROM incidents`); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := s.DB().ExecContext(ctx, `ANALYZE incidents; ANALYZE timers`); err != nil {
+	if _, err := s.DB().ExecContext(ctx, `ANALYZE incidents; ANALYZE timer_slots`); err != nil {
 		tb.Fatal(err)
 	}
 	var rows []struct {
 		ID    int64     `db:"id"`
 		DueAt time.Time `db:"due_at"`
 	}
-	if err := s.DB().SelectContext(ctx, &rows, `SELECT incident_id AS id, due_at FROM timers
+	if err := s.DB().SelectContext(ctx, &rows, `SELECT incident_id AS id, due_at FROM timer_slots
 		WHERE clock = 'ack' AND kind = 'reminder' AND due_at > $1 AND due_at <= $2`, o.Start.UTC(), o.Start.Add(o.Window).UTC()); err != nil {
 		tb.Fatal(err)
 	}
