@@ -148,9 +148,15 @@ func (a *Adapter) mentions(ids []string, card bool) string {
 }
 
 // textContent is a text message's content.
-func textContent(s string) string {
-	b, _ := json.Marshal(map[string]string{"text": s})
-	return string(b)
+func textContent(s string) string { return marshal(map[string]string{"text": s}) }
+
+// marshal is JSON without HTML escaping: "<at …>" stays as written.
+func marshal(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // plainText is a card text object shown as written.
@@ -218,8 +224,7 @@ func (a *Adapter) renderCard(c chat.Card, mentions []string) string {
 		"header":   map[string]any{"title": plainText(truncate(c.Title, maxCardTitle)), "template": headerColour(c)},
 		"elements": elements,
 	}
-	b, _ := json.Marshal(card)
-	return string(b)
+	return marshal(card)
 }
 
 // Send posts a message (a reply in its thread, an alert under the card),

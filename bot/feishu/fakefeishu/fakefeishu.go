@@ -47,21 +47,20 @@ type Config struct {
 
 // Message is a message in a chat, the bot's or a person's.
 type Message struct {
-	ID, ChatID        string
-	ParentID, RootID  string
-	FromBot           bool
-	Sender            string // open_id
-	MsgType           string // text, post, interactive, file
-	Content           string // as sent
-	Text              string // a text message's text; a card's texts, one a line
-	Card              map[string]any
-	Buttons           []Button
-	Edits             int
-	Recalled          bool
-	FileName          string
-	FileData          []byte
-	ReplyInThread     bool
-	UpdateMultiOnEdit bool
+	ID, ChatID       string
+	ParentID, RootID string
+	FromBot          bool
+	Sender           string // open_id
+	MsgType          string // text, post, interactive, file
+	Content          string // as sent
+	Text             string // a text message's text; a card's texts, one a line
+	Card             map[string]any
+	Buttons          []Button
+	Edits            int
+	Recalled         bool
+	FileName         string
+	FileData         []byte
+	ReplyInThread    bool
 }
 
 // Button is a card's button.
