@@ -67,6 +67,7 @@ type env struct {
 	disp   *bot.Dispatcher
 	router *bot.Router
 	ad     *feishu.Adapter
+	dir    *sla.Directory
 	hook   *httptest.Server
 	logs   *bottest.Logs
 	log    *slog.Logger
@@ -104,7 +105,7 @@ func newEnvOn(t testing.TB, s *storage.Store) *env {
 	ad.Routes(mux)
 	hook := httptest.NewServer(mux)
 	t.Cleanup(hook.Close)
-	e := &env{t: t, store: s, fs: fake, clock: clock, router: router, ad: ad, hook: hook, logs: logs, log: log,
+	e := &env{t: t, store: s, fs: fake, dir: dir, clock: clock, router: router, ad: ad, hook: hook, logs: logs, log: log,
 		engine: bot.NewEngine(svc, clock, log), disp: bot.NewDispatcher(s, map[string]chat.Sender{feishu.Name: ad}, clock, log)}
 	t.Cleanup(func() {
 		if l := logs.String(); strings.Contains(l, appSecret) || strings.Contains(l, "t-g0") {
