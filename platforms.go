@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/console"
+	"github.com/slakeeper/slakeeper/bot/feishu"
 	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
 	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
 )
@@ -13,4 +14,5 @@ var platforms = chat.NewRegistry(
 	console.Platform,
 	slackadapter.Platform,
 	tgadapter.Platform,
+	feishu.Platform,
 )

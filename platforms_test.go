@@ -154,7 +154,7 @@ func TestAdaptersDoNotImportTheRuntime(t *testing.T) {
 		t.Skip("no go command")
 	}
 	forbidden := []string{"github.com/slakeeper/slakeeper/bot", "github.com/slakeeper/slakeeper/storage", "github.com/lib/pq", "modernc.org/sqlite"}
-	for _, pkg := range []string{"./bot/console", "./bot/slack", "./bot/telegram"} {
+	for _, pkg := range []string{"./bot/console", "./bot/slack", "./bot/telegram", "./bot/feishu"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {
 			t.Fatalf("go list %s: %v", pkg, err)
