@@ -53,7 +53,9 @@ func (s *Service) Intake(ctx context.Context, in chat.Inbound, from Author, now 
 		verdict = s.Classifier.Classify(in.Text)
 	}
 	var res IntakeResult
-	err := s.Store.InTx(ctx, func(tx *storage.Tx) error {
+	// Group commit: concurrent intakes share a transaction and its commit
+	// (storage.InGroupTx); the function may run twice, so it starts afresh.
+	err := s.Store.InGroupTx(ctx, func(tx *storage.Tx) error {
 		res = IntakeResult{}
 		if in.EventID != "" {
 			fresh, err := tx.MarkInbound(ctx, in.Platform, in.EventID, now)

@@ -119,41 +119,35 @@ func (s *Store) Messages(ctx context.Context, f MessageFilter) ([]Message, error
 // what the customer said about it: the report and the messages that joined
 // it, oldest first.
 func (tx *Tx) Conversations(ctx context.Context, customerID string, limit int) ([]sla.Conversation, error) {
-	var rows []incidentRow
-	if err := tx.tx.SelectContext(ctx, &rows, tx.tx.Rebind(`SELECT `+incidentCols+` FROM incidents
-		WHERE customer_id = ? AND status IN ('triage', 'open', 'acknowledged', 'onsite') ORDER BY reported_at DESC, id DESC LIMIT ?`),
-		customerID, limit); err != nil {
+	// One statement: the incidents, and what the customer wrote in each.
+	var rows []struct {
+		incidentRow
+		At       sql.NullTime   `db:"m_at"`
+		Body     sql.NullString `db:"m_body"`
+		Decision sql.NullString `db:"m_decision"`
+	}
+	if err := tx.tx.SelectContext(ctx, &rows, tx.tx.Rebind(`SELECT i.*, m.at AS m_at, m.body AS m_body, m.decision AS m_decision
+		FROM (SELECT `+incidentCols+` FROM incidents
+			WHERE customer_id = ? AND status IN ('triage', 'open', 'acknowledged', 'onsite') ORDER BY reported_at DESC, id DESC LIMIT ?) i
+		LEFT JOIN messages m ON m.incident_id = i.id AND NOT m.staff
+		ORDER BY i.reported_at DESC, i.id DESC, m.id`), customerID, limit); err != nil {
 		return nil, fmt.Errorf("conversations of %s: %w", customerID, err)
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	out := make([]sla.Conversation, len(rows))
-	ids := make([]any, len(rows))
-	at := map[int64]int{}
-	for i, r := range rows {
-		inc := r.incident()
-		out[i] = sla.Conversation{Incident: inc, LastCustomerAt: inc.ReportedAt, Said: []string{inc.Title}}
-		ids[i] = inc.ID
-		at[inc.ID] = i
-	}
-	var ms []struct {
-		IncidentID int64     `db:"incident_id"`
-		At         time.Time `db:"at"`
-		Body       string    `db:"body"`
-		Decision   string    `db:"decision"`
-	}
-	if err := tx.tx.SelectContext(ctx, &ms, tx.tx.Rebind(`SELECT incident_id, at, body, decision FROM messages
-		WHERE incident_id IN (`+inList(len(ids))+`) AND NOT staff ORDER BY id`), ids...); err != nil {
-		return nil, fmt.Errorf("conversations of %s: messages: %w", customerID, err)
-	}
-	for _, m := range ms {
-		c := &out[at[m.IncidentID]]
-		if m.At.After(c.LastCustomerAt) {
-			c.LastCustomerAt = m.At.UTC()
+	var out []sla.Conversation
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].Incident.ID != r.ID {
+			inc := r.incident()
+			out = append(out, sla.Conversation{Incident: inc, LastCustomerAt: inc.ReportedAt, Said: []string{inc.Title}})
 		}
-		if m.Decision == string(sla.DecisionAttached) && len(c.Said) < 20 {
-			c.Said = append(c.Said, m.Body)
+		if !r.At.Valid {
+			continue
+		}
+		c := &out[len(out)-1]
+		if at := r.At.Time.UTC(); at.After(c.LastCustomerAt) {
+			c.LastCustomerAt = at
+		}
+		if r.Decision.String == string(sla.DecisionAttached) && len(c.Said) < 20 {
+			c.Said = append(c.Said, r.Body.String)
 		}
 	}
 	return out, nil

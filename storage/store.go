@@ -47,6 +47,8 @@ var migrations embed.FS
 type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
+	group   *group     // group commit's writers (InGroupTx)
+	stmts   *stmtCache // statements prepared on PostgreSQL; nil on SQLite
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql://
@@ -68,7 +70,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		s = Store{db: db, dialect: Postgres}
+		s = Store{db: db, dialect: Postgres, group: newGroup(), stmts: newStmtCache(db)}
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 		if path == "" {
@@ -89,7 +91,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// One connection: SQLite has a single writer, and one connection
 		// makes every transaction serial without SQLITE_BUSY.
 		db.SetMaxOpenConns(1)
-		s = Store{db: db, dialect: SQLite}
+		s = Store{db: db, dialect: SQLite, group: newGroup()}
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
@@ -187,7 +189,13 @@ func redactErr(err error, dsn string) error {
 func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stopGroup()
+	if s.stmts != nil {
+		s.stmts.close()
+	}
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -348,8 +356,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (applied, embedded int, err e
 // Tx is one database transaction. Its methods are the only way to change
 // state, so that a change and its consequences commit together.
 type Tx struct {
-	tx      *sqlx.Tx
+	tx      *stmtTx
 	dialect Dialect
+}
+
+// wrap is the store's transaction: its statements prepared on PostgreSQL.
+func (s *Store) wrap(tx *sqlx.Tx) *Tx {
+	return &Tx{tx: &stmtTx{Tx: tx, cache: s.stmts}, dialect: s.dialect}
 }
 
 // InTx runs fn in a transaction and commits it if fn returns nil; otherwise
@@ -365,7 +378,7 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{tx: tx, dialect: s.dialect}); err != nil {
+	if err := fn(s.wrap(tx)); err != nil {
 		tx.Rollback()
 		return err
 	}

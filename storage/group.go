@@ -1,0 +1,221 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// Group commit. Intake writes many small transactions at once (a burst of
+// fault reports, a platform redelivering a backlog); each one alone pays a
+// BEGIN, a COMMIT and its wait for the disk. InGroupTx hands transactions to
+// a few writers that run whatever is queued when they are free, one after
+// the other, in one database transaction, and commit it once: the requests
+// share the commit, and there are never more busy connections than writers.
+// Nothing waits to fill a batch: a request alone is written at once.
+//
+// A batch that fails (a request's error, a constraint, a deadlock, the
+// commit) is rolled back, and every request of it runs again on its own, in
+// its caller's goroutine (InTx): one bad request fails only itself.
+
+// Group commit limits.
+const (
+	// groupWritersPostgres is how many batches PostgreSQL writes at once.
+	groupWritersPostgres = 4
+	// groupMax bounds a batch: how long a lock taken by its first request
+	// is held, and how much one failure makes run again.
+	groupMax = 32
+)
+
+// groupReq is one caller's transaction waiting for a writer.
+type groupReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan groupResult
+	// state: queued, taken by a writer, or abandoned by its caller.
+	state atomic.Int32
+}
+
+const (
+	reqQueued int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
+// groupResult is a batch's outcome for one request: committed, failed
+// with err (a batch of one), or to run again alone.
+type groupResult struct {
+	alone bool
+	err   error
+}
+
+// group is the store's writers; started on first use, stopped by Close.
+type group struct {
+	once     sync.Once
+	stopOnce sync.Once
+	queue    chan *groupReq
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	writers  int
+	// Batches and Grouped count batches committed and the requests in
+	// them (for tests and benchmarks).
+	batches, grouped atomic.Int64
+}
+
+// InGroupTx runs fn in a transaction that it may share with other callers'
+// (group commit), and returns when that transaction committed, or fn's
+// error. fn must do nothing outside the transaction that it would not do
+// twice: when its batch fails it runs again on its own. It may run after
+// other callers' functions in the same transaction, and sees what they
+// wrote.
+func (s *Store) InGroupTx(ctx context.Context, fn func(*Tx) error) error {
+	g := s.group
+	g.once.Do(func() { s.startGroup() })
+	r := &groupReq{ctx: ctx, fn: fn, done: make(chan groupResult, 1)}
+	select {
+	case g.queue <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.stop:
+		return s.InTx(ctx, fn)
+	}
+	var res groupResult
+	select {
+	case res = <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return ctx.Err()
+		}
+		res = <-r.done // a writer has it: its outcome decides
+	}
+	if res.alone {
+		return s.InTx(ctx, fn)
+	}
+	return res.err
+}
+
+func (s *Store) startGroup() {
+	g := s.group
+	g.writers = 1 // SQLite has one writer
+	if s.dialect == Postgres {
+		g.writers = groupWritersPostgres
+	}
+	g.queue = make(chan *groupReq)
+	g.stop = make(chan struct{})
+	for range g.writers {
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			s.groupWriter()
+		}()
+	}
+}
+
+// stopGroup stops the writers (Close). Requests still arriving run alone.
+func (s *Store) stopGroup() {
+	g := s.group
+	g.once.Do(func() {}) // never start after Close
+	g.stopOnce.Do(func() {
+		if g.stop != nil {
+			close(g.stop)
+			g.wg.Wait()
+		}
+	})
+}
+
+// groupWriter takes the first request waiting, then every other one
+// already queued (up to groupMax), and writes them as one batch.
+func (s *Store) groupWriter() {
+	g := s.group
+	for {
+		var batch []*groupReq
+		select {
+		case r := <-g.queue:
+			batch = append(batch, r)
+		case <-g.stop:
+			return
+		}
+	more:
+		for len(batch) < groupMax {
+			select {
+			case r := <-g.queue:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		s.writeBatch(batch)
+	}
+}
+
+// writeBatch runs the batch's requests in one transaction. On any failure
+// it rolls back and sends every request to run alone.
+func (s *Store) writeBatch(batch []*groupReq) {
+	taken := batch[:0]
+	for _, r := range batch {
+		if r.state.CompareAndSwap(reqQueued, reqTaken) {
+			taken = append(taken, r)
+		}
+	}
+	if len(taken) == 0 {
+		return
+	}
+	err := s.tryBatch(taken)
+	if err == nil {
+		s.group.batches.Add(1)
+		s.group.grouped.Add(int64(len(taken)))
+	}
+	for _, r := range taken {
+		switch {
+		case err == nil:
+			r.done <- groupResult{}
+		case len(taken) == 1 && !errors.Is(err, errBatch):
+			r.done <- groupResult{err: err} // its own error: no need to run it again
+		default:
+			r.done <- groupResult{alone: true}
+		}
+	}
+}
+
+// errBatch is a batch failing for a reason that is not one request's error.
+var errBatch = errors.New("batch failed")
+
+// tryBatch runs and commits the batch: nil when it committed, a request's
+// error, or errBatch. A panic in a request's function fails the batch; the
+// request panics again in its caller's goroutine when it runs alone.
+func (s *Store) tryBatch(batch []*groupReq) (err error) {
+	tx, err := s.db.BeginTxx(context.Background(), nil)
+	if err != nil {
+		return errBatch
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = errBatch
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	t := s.wrap(tx)
+	for _, r := range batch {
+		if r.ctx.Err() != nil {
+			return errBatch
+		}
+		if err := r.fn(t); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return errBatch
+	}
+	return nil
+}
+
+// GroupStats reports how many batches group commit wrote and how many
+// requests they held.
+func (s *Store) GroupStats() (batches, requests int64) {
+	return s.group.batches.Load(), s.group.grouped.Load()
+}
+
+func newGroup() *group { return &group{} }
