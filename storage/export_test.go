@@ -7,3 +7,14 @@ import "context"
 func (s *Store) MigrateUpTo(ctx context.Context, upTo int) ([]int, error) {
 	return s.migrateUpTo(ctx, upTo)
 }
+
+// GroupWriters is how many writers group commit runs on this store.
+func (s *Store) GroupWriters() int {
+	if s.dialect == Postgres {
+		return groupWritersPostgres
+	}
+	return 1
+}
+
+// GroupWaiting is how many requests wait for a group-commit writer.
+func (s *Store) GroupWaiting() int { return int(s.group.waiting.Load()) }

@@ -59,8 +59,9 @@ type group struct {
 	wg       sync.WaitGroup
 	writers  int
 	// Batches and Grouped count batches committed and the requests in
-	// them (for tests and benchmarks).
-	batches, grouped atomic.Int64
+	// them (for tests and benchmarks); waiting counts requests not yet
+	// taken by a writer.
+	batches, grouped, waiting atomic.Int64
 }
 
 // InGroupTx runs fn in a transaction that it may share with other callers'
@@ -73,11 +74,15 @@ func (s *Store) InGroupTx(ctx context.Context, fn func(*Tx) error) error {
 	g := s.group
 	g.once.Do(func() { s.startGroup() })
 	r := &groupReq{ctx: ctx, fn: fn, done: make(chan groupResult, 1)}
+	g.waiting.Add(1)
 	select {
 	case g.queue <- r:
+		g.waiting.Add(-1)
 	case <-ctx.Done():
+		g.waiting.Add(-1)
 		return ctx.Err()
 	case <-g.stop:
+		g.waiting.Add(-1)
 		return s.InTx(ctx, fn)
 	}
 	var res groupResult

@@ -1,0 +1,159 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slakeeper/slakeeper/sla"
+	"github.com/slakeeper/slakeeper/storage"
+	"github.com/slakeeper/slakeeper/storage/storagetest"
+)
+
+// busyWriters occupies every group-commit writer with a transaction that
+// waits, so that what is submitted next queues up and is taken as one
+// batch when the first writer is released. It returns the release of each.
+func busyWriters(t *testing.T, s *storage.Store) []chan struct{} {
+	t.Helper()
+	var releases []chan struct{}
+	for i := range s.GroupWriters() {
+		started, release := make(chan struct{}), make(chan struct{})
+		go s.InGroupTx(context.Background(), func(tx *storage.Tx) error {
+			select {
+			case <-started:
+			default:
+				close(started)
+			}
+			<-release
+			_, err := tx.MarkInbound(context.Background(), "test", fmt.Sprintf("blocker-%d", i), t0)
+			return err
+		})
+		<-started // taken by a writer of its own: the others were busy
+		releases = append(releases, release)
+	}
+	t.Cleanup(func() {
+		for _, r := range releases {
+			select {
+			case <-r:
+			default:
+				close(r)
+			}
+		}
+	})
+	return releases
+}
+
+// submit runs n transactions concurrently through group commit, fn(i) each,
+// once they are all queued behind busy writers, and returns their errors.
+func submit(t *testing.T, s *storage.Store, n int, fn func(i int, tx *storage.Tx) error) []error {
+	t.Helper()
+	releases := busyWriters(t, s)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.InGroupTx(context.Background(), func(tx *storage.Tx) error { return fn(i, tx) })
+		}()
+	}
+	// Let them all queue (each send blocks until a writer is free), then free
+	// one writer: it takes the first and every other one waiting.
+	waitQueued(t, s, n)
+	close(releases[0])
+	wg.Wait()
+	return errs
+}
+
+func inbound(t *testing.T, s *storage.Store, id string) bool {
+	t.Helper()
+	var n int
+	if err := s.DB().Get(&n, s.DB().Rebind(`SELECT count(*) FROM inbound_events WHERE platform = 'test' AND event_id = ?`), id); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// TestGroupCommitOneBadRequest: a batch in which one request fails (a
+// foreign key it breaks, after writing) commits the others; the bad one
+// gets its own error and leaves nothing behind.
+func TestGroupCommitOneBadRequest(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		setup(t, s)
+		const n, bad = 12, 5
+		errs := submit(t, s, n, func(i int, tx *storage.Tx) error {
+			if _, err := tx.MarkInbound(ctx, "test", fmt.Sprintf("ev-%d", i), t0); err != nil {
+				return err
+			}
+			if i == bad {
+				w := sla.CriticalWindow{CustomerID: "nobody", Start: t0, End: t0.Add(1)}
+				return tx.AddCriticalWindow(ctx, &w, "wang")
+			}
+			return nil
+		})
+		for i, err := range errs {
+			if (i == bad) != (err != nil) {
+				t.Errorf("request %d: %v", i, err)
+			}
+			if got := inbound(t, s, fmt.Sprintf("ev-%d", i)); got != (i != bad) {
+				t.Errorf("request %d committed: %v", i, got)
+			}
+		}
+		if sla.ErrorCode(errs[bad]) != sla.EINVALID {
+			t.Errorf("the bad request's error: %v (%s)", errs[bad], sla.ErrorCode(errs[bad]))
+		}
+	})
+}
+
+// TestGroupCommitSharesOneTransaction: requests queued together are written
+// as one batch, and the dedupe of a delivery stays exact inside it: of two
+// requests carrying the same delivery id, one is fresh.
+func TestGroupCommitSharesOneTransaction(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		beforeBatches, beforeReqs := s.GroupStats()
+		const n = 10
+		var mu sync.Mutex
+		fresh := 0
+		errs := submit(t, s, n, func(i int, tx *storage.Tx) error {
+			id := fmt.Sprintf("ev-%d", i)
+			if i >= n-2 {
+				id = "ev-twice" // a platform's retry arriving with the original
+			}
+			f, err := tx.MarkInbound(ctx, "test", id, t0)
+			if f && id == "ev-twice" {
+				mu.Lock()
+				fresh++
+				mu.Unlock()
+			}
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+		}
+		if fresh != 1 {
+			t.Errorf("the same delivery was fresh %d times", fresh)
+		}
+		batches, reqs := s.GroupStats()
+		// The blocker that was released, then the queue: one batch of n, or at
+		// most a few if another writer was freed meanwhile.
+		if reqs-beforeReqs < n || batches-beforeBatches > 3 {
+			t.Errorf("%d requests in %d batches", reqs-beforeReqs, batches-beforeBatches)
+		}
+	})
+}
+
+// waitQueued waits until n requests wait for a writer.
+func waitQueued(t *testing.T, s *storage.Store, n int) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); s.GroupWaiting() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%d of %d requests queued", s.GroupWaiting(), n)
+		}
+	}
+}
