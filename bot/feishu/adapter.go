@@ -28,7 +28,7 @@ import (
 )
 
 // Name is the platform's name in the configuration and the database.
-const Name = "feishu"
+const Name = chat.PlatformFeishu
 
 // DefaultAPIURL is Feishu's Open Platform; Lark's is
 // https://open.larksuite.com.
