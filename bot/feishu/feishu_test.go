@@ -34,22 +34,27 @@ const (
 	acmeGroup = "oc_acme00000000000000000000000001"
 	engGroup  = "oc_eng000000000000000000000000002"
 	mgrGroup  = "oc_mgr000000000000000000000000003"
+	gxGroup   = "oc_globex000000000000000000000004"
 
 	li   = "ou_li00000000000000000000000000001"
 	wang = "ou_wang000000000000000000000000002"
 	zhao = "ou_zhao000000000000000000000000003"
+	amy  = "ou_amy0000000000000000000000000004"
 )
 
 const cfgYAML = `
 zone: Asia/Shanghai
 customers:
   - {id: acme, name: 星辰数据, language: zh}
+  - {id: globex, name: Globex, language: en}
 people:
   - {id: li, name: 李雷, role: customer, customer: acme, ids: {feishu: ` + li + `}}
+  - {id: amy, name: Amy, role: customer, customer: globex, ids: {feishu: ` + amy + `}}
   - {id: wang, name: 王工, role: engineer, ids: {feishu: ` + wang + `}}
   - {id: zhao, name: 赵组长, role: lead, ids: {feishu: ` + zhao + `}}
 channels:
   - {platform: feishu, id: ` + acmeGroup + `, kind: customer, customer: acme}
+  - {platform: feishu, id: ` + gxGroup + `, kind: customer, customer: globex}
   - {platform: feishu, id: ` + engGroup + `, kind: engineering}
   - {platform: feishu, id: ` + mgrGroup + `, kind: managers}
 oncall:
@@ -89,7 +94,7 @@ func newEnvOn(t testing.TB, s *storage.Store) *env {
 	}
 	clock := chat.NewManualClock(t0)
 	fake := fakefeishu.New(fakefeishu.Config{AppID: appID, AppSecret: appSecret, VerificationToken: verifyTok, EncryptKey: encryptKey,
-		BotOpenID: botOpenID, Now: clock.Now, Chats: []string{acmeGroup, engGroup, mgrGroup}})
+		BotOpenID: botOpenID, Now: clock.Now, Chats: []string{acmeGroup, engGroup, mgrGroup, gxGroup}})
 	t.Cleanup(fake.Close)
 	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
