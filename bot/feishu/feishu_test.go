@@ -131,17 +131,35 @@ func (e *env) event(ev fakefeishu.Event) (int, []byte) {
 // press delivers a card callback to /feishu/card and returns its toast.
 func (e *env) press(ev fakefeishu.Event) (kind, text string) {
 	e.t.Helper()
+	kind, text, _ = e.pressCard(ev)
+	return kind, text
+}
+
+// pressCard is press, also returning the card the answer puts in place of
+// the one pressed, if any ("" if none).
+func (e *env) pressCard(ev fakefeishu.Event) (kind, text, card string) {
+	e.t.Helper()
 	code, body := e.fs.Deliver(e.hook.URL+"/feishu/card", ev, fakefeishu.Delivery{})
 	if code != 200 {
 		e.t.Fatalf("card callback: %d %s", code, body)
 	}
 	var r struct {
 		Toast struct{ Type, Content string }
+		Card  *struct {
+			Type string
+			Data json.RawMessage
+		}
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		e.t.Fatalf("card callback answer %q: %v", body, err)
 	}
-	return r.Toast.Type, r.Toast.Content
+	if r.Card != nil {
+		if r.Card.Type != "raw" {
+			e.t.Fatalf("the answer's card is %q, not raw", r.Card.Type)
+		}
+		card = string(r.Card.Data)
+	}
+	return r.Toast.Type, r.Toast.Content, card
 }
 
 func (e *env) incidents() int {
@@ -213,10 +231,17 @@ func endToEnd(t *testing.T, e *env) {
 		t.Fatal("the customer's press acknowledged")
 	}
 
-	// The engineer's press acknowledges; the card is updated in place.
+	// The engineer's press acknowledges; the answer carries the updated
+	// card, which Feishu shows at once, and the outbox edits it in place.
 	pressed := e.fs.Press(card.ID, wang, 0)
-	if kind, text := e.press(pressed); kind != "success" || !strings.Contains(text, "已确认事件 #1") {
+	kind, text, answered := e.pressCard(pressed)
+	if kind != "success" || !strings.Contains(text, "已确认事件 #1") {
 		t.Fatalf("toast %q %q", kind, text)
+	}
+	has(t, answered, "#1 · 星辰数据 · 核心功能不可用 · 已响应")
+	has(t, answered, `"update_multi":true`)
+	if strings.Contains(answered, `"slk_action":"ack"`) {
+		t.Fatal("the answer's card still offers Acknowledge")
 	}
 	e.deliver()
 	cards = e.fs.BotMessages(engGroup)

@@ -114,9 +114,9 @@ func TestFeishuCustomerRefusedEngineerCommands(t *testing.T) {
 		}
 	}
 	for i := range card.Buttons {
-		kind, text := e.press(e.fs.Press(card.ID, li, i))
-		if kind != "error" || !strings.Contains(text, "抱歉，您没有权限执行") {
-			t.Errorf("button %d pressed by a customer: %q %q", i, kind, text)
+		kind, text, answered := e.pressCard(e.fs.Press(card.ID, li, i))
+		if kind != "error" || !strings.Contains(text, "抱歉，您没有权限执行") || answered != "" {
+			t.Errorf("button %d pressed by a customer: %q %q, card %q", i, kind, text, answered)
 		}
 	}
 	e.deliver()
