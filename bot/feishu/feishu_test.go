@@ -425,6 +425,12 @@ func TestFeishuTokenAndErrors(t *testing.T) {
 	if !errors.As(err, &ra) || ra.After != 3*time.Second {
 		t.Fatalf("rate limit: %v", err)
 	}
+	// The message API's own per-chat limit is an HTTP 400 that a later
+	// try fixes: retried, not dropped.
+	e.fs.FloodChat(1)
+	if _, err := send(engGroup); !errors.As(err, &ra) || chat.IsPermanent(err) {
+		t.Fatalf("a flooded chat: %v", err)
+	}
 	_, err = send("oc_unknown")
 	if !chat.IsPermanent(err) {
 		t.Fatalf("unknown chat: %v", err)
