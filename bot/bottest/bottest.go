@@ -19,6 +19,7 @@ import (
 	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/config"
 	"github.com/slakeeper/slakeeper/bot/console"
+	"github.com/slakeeper/slakeeper/bot/feishu"
 	slackadapter "github.com/slakeeper/slakeeper/bot/slack"
 	tgadapter "github.com/slakeeper/slakeeper/bot/telegram"
 	"github.com/slakeeper/slakeeper/sla/classify"
@@ -27,7 +28,7 @@ import (
 
 // Platforms are the platforms a test configuration may name: the program's
 // (the root platforms.go lists the same).
-var Platforms = chat.NewRegistry(console.Platform, slackadapter.Platform, tgadapter.Platform)
+var Platforms = chat.NewRegistry(console.Platform, slackadapter.Platform, tgadapter.Platform, feishu.Platform)
 
 // Deliver fires the timers due now and drains the outbox through the
 // dispatcher, as the engine and dispatcher loops would.

@@ -18,6 +18,7 @@ import (
 const (
 	PlatformSlack    = "slack"
 	PlatformTelegram = "telegram"
+	PlatformFeishu   = "feishu"
 	PlatformConsole  = "console"
 )
 

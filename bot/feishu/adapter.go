@@ -28,7 +28,7 @@ import (
 )
 
 // Name is the platform's name in the configuration and the database.
-const Name = "feishu"
+const Name = chat.PlatformFeishu
 
 // DefaultAPIURL is Feishu's Open Platform; Lark's is
 // https://open.larksuite.com.
@@ -227,6 +227,17 @@ func (a *Adapter) renderCard(c chat.Card, mentions []string) string {
 	return marshal(card)
 }
 
+// cardJSON is renderCard within MaxCardBytes: a card too large loses its
+// fields and most of its text, keeping its title and buttons.
+func (a *Adapter) cardJSON(c chat.Card, mentions []string) string {
+	content := a.renderCard(c, mentions)
+	if len(content) > MaxCardBytes {
+		c.Text, c.Fields = truncate(c.Text, 300), nil
+		content = a.renderCard(c, mentions)
+	}
+	return content
+}
+
 // Send posts a message (a reply in its thread, an alert under the card),
 // edits the card it replaces, or uploads and sends a file. The reference
 // returned is the message's message_id. It implements chat.Sender.
@@ -236,12 +247,7 @@ func (a *Adapter) Send(ctx context.Context, m chat.Outbound) (string, error) {
 	}
 	msgType, content := "text", textContent(truncate(a.mentions(m.Mentions, false)+defuse(m.Text), maxText))
 	if m.Card != nil {
-		msgType, content = "interactive", a.renderCard(*m.Card, m.Mentions)
-		if len(content) > MaxCardBytes {
-			c := *m.Card
-			c.Text, c.Fields = truncate(c.Text, 300), nil
-			content = a.renderCard(c, m.Mentions)
-		}
+		msgType, content = "interactive", a.cardJSON(*m.Card, m.Mentions)
 	}
 	if m.EditRef != "" && m.Card != nil {
 		err := a.api.patchCard(ctx, m.EditRef, content)

@@ -35,7 +35,8 @@ type client struct {
 
 // Codes of the Open Platform's answers that slakeeper acts on.
 const (
-	codeRateLimited   = 99991400 // 应用频率限制
+	codeRateLimited   = 99991400 // 应用频率限制 (HTTP 429, or 400 on older APIs)
+	codeChatFlooded   = 230020   // the message API's own limit: too many messages to one chat
 	codeTokenInvalid  = 99991663 // tenant_access_token invalid
 	codeTokenExpired  = 99991677 // token expired
 	codeTokenMissing  = 99991661 // no Authorization header
@@ -200,11 +201,16 @@ func retryAfter(h http.Header) time.Duration {
 }
 
 // classify tells the dispatcher whether and when to retry: a rate limit
-// after its reset, a known permanent code or another 4xx never, the rest
-// (5xx, unknown codes) with backoff.
+// (the platform's 99991400, or the message API's per-chat 230020) after its
+// reset, a known permanent code or another 4xx never, the rest (5xx,
+// unknown codes) with backoff.
 func classify(e *apiError, h http.Header) error {
 	switch {
 	case e.Status == http.StatusTooManyRequests || e.Code == codeRateLimited:
+		return &chat.RetryAfter{After: retryAfter(h), Err: e}
+	case e.Code == codeChatFlooded:
+		// An HTTP 400 that a later try fixes: without this case it would
+		// be dropped as a 4xx. It comes without a reset header.
 		return &chat.RetryAfter{After: retryAfter(h), Err: e}
 	case permanentCodes[e.Code]:
 		return &chat.PermanentError{Err: e}

@@ -34,22 +34,27 @@ const (
 	acmeGroup = "oc_acme00000000000000000000000001"
 	engGroup  = "oc_eng000000000000000000000000002"
 	mgrGroup  = "oc_mgr000000000000000000000000003"
+	gxGroup   = "oc_globex000000000000000000000004"
 
 	li   = "ou_li00000000000000000000000000001"
 	wang = "ou_wang000000000000000000000000002"
 	zhao = "ou_zhao000000000000000000000000003"
+	amy  = "ou_amy0000000000000000000000000004"
 )
 
 const cfgYAML = `
 zone: Asia/Shanghai
 customers:
   - {id: acme, name: 星辰数据, language: zh}
+  - {id: globex, name: Globex, language: en}
 people:
   - {id: li, name: 李雷, role: customer, customer: acme, ids: {feishu: ` + li + `}}
+  - {id: amy, name: Amy, role: customer, customer: globex, ids: {feishu: ` + amy + `}}
   - {id: wang, name: 王工, role: engineer, ids: {feishu: ` + wang + `}}
   - {id: zhao, name: 赵组长, role: lead, ids: {feishu: ` + zhao + `}}
 channels:
   - {platform: feishu, id: ` + acmeGroup + `, kind: customer, customer: acme}
+  - {platform: feishu, id: ` + gxGroup + `, kind: customer, customer: globex}
   - {platform: feishu, id: ` + engGroup + `, kind: engineering}
   - {platform: feishu, id: ` + mgrGroup + `, kind: managers}
 oncall:
@@ -89,7 +94,7 @@ func newEnvOn(t testing.TB, s *storage.Store) *env {
 	}
 	clock := chat.NewManualClock(t0)
 	fake := fakefeishu.New(fakefeishu.Config{AppID: appID, AppSecret: appSecret, VerificationToken: verifyTok, EncryptKey: encryptKey,
-		BotOpenID: botOpenID, Now: clock.Now, Chats: []string{acmeGroup, engGroup, mgrGroup}})
+		BotOpenID: botOpenID, Now: clock.Now, Chats: []string{acmeGroup, engGroup, mgrGroup, gxGroup}})
 	t.Cleanup(fake.Close)
 	logs := &bottest.Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -126,17 +131,35 @@ func (e *env) event(ev fakefeishu.Event) (int, []byte) {
 // press delivers a card callback to /feishu/card and returns its toast.
 func (e *env) press(ev fakefeishu.Event) (kind, text string) {
 	e.t.Helper()
+	kind, text, _ = e.pressCard(ev)
+	return kind, text
+}
+
+// pressCard is press, also returning the card the answer puts in place of
+// the one pressed, if any ("" if none).
+func (e *env) pressCard(ev fakefeishu.Event) (kind, text, card string) {
+	e.t.Helper()
 	code, body := e.fs.Deliver(e.hook.URL+"/feishu/card", ev, fakefeishu.Delivery{})
 	if code != 200 {
 		e.t.Fatalf("card callback: %d %s", code, body)
 	}
 	var r struct {
 		Toast struct{ Type, Content string }
+		Card  *struct {
+			Type string
+			Data json.RawMessage
+		}
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		e.t.Fatalf("card callback answer %q: %v", body, err)
 	}
-	return r.Toast.Type, r.Toast.Content
+	if r.Card != nil {
+		if r.Card.Type != "raw" {
+			e.t.Fatalf("the answer's card is %q, not raw", r.Card.Type)
+		}
+		card = string(r.Card.Data)
+	}
+	return r.Toast.Type, r.Toast.Content, card
 }
 
 func (e *env) incidents() int {
@@ -208,10 +231,17 @@ func endToEnd(t *testing.T, e *env) {
 		t.Fatal("the customer's press acknowledged")
 	}
 
-	// The engineer's press acknowledges; the card is updated in place.
+	// The engineer's press acknowledges; the answer carries the updated
+	// card, which Feishu shows at once, and the outbox edits it in place.
 	pressed := e.fs.Press(card.ID, wang, 0)
-	if kind, text := e.press(pressed); kind != "success" || !strings.Contains(text, "已确认事件 #1") {
+	kind, text, answered := e.pressCard(pressed)
+	if kind != "success" || !strings.Contains(text, "已确认事件 #1") {
 		t.Fatalf("toast %q %q", kind, text)
+	}
+	has(t, answered, "#1 · 星辰数据 · 核心功能不可用 · 已响应")
+	has(t, answered, `"update_multi":true`)
+	if strings.Contains(answered, `"slk_action":"ack"`) {
+		t.Fatal("the answer's card still offers Acknowledge")
 	}
 	e.deliver()
 	cards = e.fs.BotMessages(engGroup)
@@ -394,6 +424,12 @@ func TestFeishuTokenAndErrors(t *testing.T) {
 	var ra *chat.RetryAfter
 	if !errors.As(err, &ra) || ra.After != 3*time.Second {
 		t.Fatalf("rate limit: %v", err)
+	}
+	// The message API's own per-chat limit is an HTTP 400 that a later
+	// try fixes: retried, not dropped.
+	e.fs.FloodChat(1)
+	if _, err := send(engGroup); !errors.As(err, &ra) || chat.IsPermanent(err) {
+		t.Fatalf("a flooded chat: %v", err)
 	}
 	_, err = send("oc_unknown")
 	if !chat.IsPermanent(err) {

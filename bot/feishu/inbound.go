@@ -36,8 +36,9 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 //   - a message event is handled before the answer, so that a 200 means it
 //     is stored (its event_id dedupes a retry); a failure is a 500 that
 //     Feishu retries, until the quarantine sets the event aside;
-//   - a card button press runs its command and is answered with a toast;
-//     the card itself is edited by the change's outbox message.
+//   - a card button press runs its command and is answered with a toast
+//     and, when it acted, the updated card (which Feishu shows at once);
+//     the change's outbox message edits the card as well.
 //
 // Nothing is changed by a refused request.
 func (a *Adapter) WebhookHandler() http.HandlerFunc {
@@ -328,10 +329,13 @@ type cardEvent struct {
 // notOnCard answers a press with no chat to act in.
 const notOnCard = "⚠️ 此按钮只能在群组的事件卡片上使用 / This button works only on an incident card in a group"
 
-// toast is the answer to a card callback: a toast shown to the person who
-// pressed.
-type toast struct {
-	Toast *toastBody `json:"toast,omitempty"`
+// cardAnswer is the answer to a card.action.trigger callback: a toast
+// shown to the person who pressed, and the card as it now is, which
+// Feishu puts in place of the one pressed (for everyone: the card sets
+// update_multi).
+type cardAnswer struct {
+	Toast *toastBody   `json:"toast,omitempty"`
+	Card  *cardReplace `json:"card,omitempty"`
 }
 
 type toastBody struct {
@@ -339,17 +343,29 @@ type toastBody struct {
 	Content string `json:"content"`
 }
 
+// cardReplace is a card given whole ("raw") in a callback's answer.
+type cardReplace struct {
+	Type string          `json:"type"` // raw
+	Data json.RawMessage `json:"data"`
+}
+
 // onCard runs a card button's command as the person who pressed it and
-// returns the toast that answers the press: the command's answer, as an
-// error when it was refused. A press delivered again (the same event_id)
-// changes nothing and gets no toast.
-func (a *Adapter) onCard(ctx context.Context, eventID string, ev cardEvent) toast {
+// returns the answer to the press: a toast with the command's answer (an
+// error when it was refused) and, when it acted, the card as it now is.
+// The router gives that card (chat.Inbound.WithCard) as the incident of
+// the pressed message's thread: the dispatcher bound the card to it when
+// it posted it. The change's outbox message still edits the card, which
+// is the same card by then unless a later change came: Feishu applies the
+// answer's card at once, the edit when the dispatcher gets to it, so the
+// last word is the latest state. A press delivered again (the same
+// event_id) changes nothing and gets no answer.
+func (a *Adapter) onCard(ctx context.Context, eventID string, ev cardEvent) cardAnswer {
 	var v cardValue
 	if json.Unmarshal(ev.Action.Value, &v) != nil || v.Action == "" {
-		return toast{} // not one of ours
+		return cardAnswer{} // not one of ours
 	}
 	if ev.Context.OpenChatID == "" || ev.Operator.OpenID == "" {
-		return toast{&toastBody{Type: "error", Content: notOnCard}}
+		return cardAnswer{Toast: &toastBody{Type: "error", Content: notOnCard}}
 	}
 	line, known := chat.ActionCommand(v.Action, v.Incident)
 	if !known {
@@ -359,14 +375,15 @@ func (a *Adapter) onCard(ctx context.Context, eventID string, ev cardEvent) toas
 	if p, ok := a.dir.ByIdentity(Name, name); ok {
 		name = p.Name
 	}
-	in := chat.Inbound{Platform: Name, ChatID: ev.Context.OpenChatID, UserID: ev.Operator.OpenID, UserName: name,
-		Text: line, EventID: eventID, InBand: true}
+	in := chat.Inbound{Platform: Name, ChatID: ev.Context.OpenChatID, ThreadID: ev.Context.OpenMessageID,
+		UserID: ev.Operator.OpenID, UserName: name, Text: line, EventID: eventID, InBand: true, WithCard: true}
 	replies, err := a.handler.Handle(ctx, in)
 	if err != nil {
 		a.log.Error("feishu: button failed", "event", eventID, "err", err)
-		return toast{&toastBody{Type: "error", Content: chat.InternalError}}
+		return cardAnswer{Toast: &toastBody{Type: "error", Content: chat.InternalError}}
 	}
 	var texts []string
+	var answer cardAnswer
 	kind := "success"
 	for _, r := range replies {
 		if r.Text != "" {
@@ -375,11 +392,14 @@ func (a *Adapter) onCard(ctx context.Context, eventID string, ev cardEvent) toas
 		if r.Refused {
 			kind = "error"
 		}
+		if r.Card != nil && !r.Refused {
+			answer.Card = &cardReplace{Type: "raw", Data: json.RawMessage(a.cardJSON(*r.Card, nil))}
+		}
 	}
-	if len(texts) == 0 {
-		return toast{}
+	if len(texts) > 0 {
+		answer.Toast = &toastBody{Type: kind, Content: truncate(strings.Join(texts, "\n"), 500)}
 	}
-	return toast{&toastBody{Type: kind, Content: truncate(strings.Join(texts, "\n"), 500)}}
+	return answer
 }
 
 // setAside reports a failed event to the quarantine and whether it is now

@@ -86,6 +86,7 @@ type Server struct {
 	n         int
 	limitNext int
 	limitFor  time.Duration
+	floodNext int
 	calls     map[string]int
 	refused   []string
 }
@@ -166,6 +167,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("x-ogw-ratelimit-limit", "5")
 		w.Header().Set("x-ogw-ratelimit-reset", strconv.Itoa(int(s.limitFor/time.Second)))
 		s.fail(w, http.StatusTooManyRequests, 99991400, "request trigger frequency limit")
+		return
+	}
+	if s.floodNext > 0 && r.Method == http.MethodPost && strings.HasPrefix(p, "/open-apis/im/v1/messages") {
+		s.floodNext--
+		s.fail(w, http.StatusBadRequest, 230020, "This operation triggers the frequency limit.")
 		return
 	}
 	switch {
@@ -423,6 +429,14 @@ func (s *Server) RateLimit(n int, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limitNext, s.limitFor = n, d
+}
+
+// FloodChat answers the next n messages sent or replied 400 with code
+// 230020, the message API's limit on messages to one chat.
+func (s *Server) FloodChat(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.floodNext = n
 }
 
 // Calls returns how many calls of a kind were made: token, bot, send,
