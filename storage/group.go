@@ -211,7 +211,7 @@ func (s *Store) tryBatch(batch []*groupReq) (err error) {
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := t.tx.commit(context.Background()); err != nil {
 		return errBatch
 	}
 	return nil

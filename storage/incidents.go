@@ -216,21 +216,21 @@ func (tx *Tx) AppendEvents(ctx context.Context, incidentID int64, evs ...sla.Eve
 	if len(evs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 7*len(evs))
 	for _, e := range evs {
 		data := "{}"
 		if len(e.Data) > 0 {
 			b, _ := json.Marshal(e.Data)
 			data = string(b)
 		}
-		args = append(args, incidentID, ts(e.At), string(e.Kind), nullStr(e.ActorID), e.Actor, e.Body, data)
-	}
-	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timeline (incident_id, at, kind, actor_id, actor_name, body, data)
-		VALUES `+values(len(evs), 7)), args...); err != nil {
-		return fmt.Errorf("incident %d: timeline: %w", incidentID, mapErr(err))
+		tx.tx.held.add(timelineRows, []any{incidentID, ts(e.At), string(e.Kind), nullStr(e.ActorID), e.Actor, e.Body, data})
 	}
 	return nil
 }
+
+// timelineRows are timeline events, written when the transaction next
+// reads the timeline or commits (deferred.go).
+var timelineRows = deferredTable{name: "timeline", what: "timeline",
+	insert: `INSERT INTO timeline (incident_id, at, kind, actor_id, actor_name, body, data) VALUES `, cols: 7}
 
 // Timeline returns an incident's events, oldest first.
 func (s *Store) Timeline(ctx context.Context, incidentID int64) ([]sla.Event, error) {
@@ -280,13 +280,16 @@ type ThreadRef struct {
 // and commands in it find the incident; t.Origin marks the thread of the
 // report. Binding the same thread again is a no-op.
 func (tx *Tx) BindThread(ctx context.Context, t ThreadRef, incidentID int64, now time.Time) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO incident_threads (platform, chat_id, thread_id, incident_id, origin, bound_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, thread_id) DO NOTHING`),
-		t.Platform, t.ChatID, t.ThreadID, incidentID, t.Origin, ts(now)); err != nil {
-		return fmt.Errorf("incident %d: bind thread: %w", incidentID, mapErr(err))
-	}
+	tx.tx.held.add(threadRows, []any{t.Platform, t.ChatID, t.ThreadID, incidentID, t.Origin, ts(now)})
 	return nil
 }
+
+// threadRows are thread bindings, written when the transaction next reads
+// the threads or commits (deferred.go); the first binding of a thread
+// stands.
+var threadRows = deferredTable{name: "incident_threads", what: "bind threads",
+	insert: `INSERT INTO incident_threads (platform, chat_id, thread_id, incident_id, origin, bound_at) VALUES `, cols: 6,
+	suffix: ` ON CONFLICT (platform, chat_id, thread_id) DO NOTHING`}
 
 // RebindThread moves a thread to another incident: the conversation in it
 // goes on there.

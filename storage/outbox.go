@@ -36,16 +36,18 @@ func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) erro
 	if len(msgs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 11*len(msgs))
 	for _, m := range msgs {
-		args = append(args, ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now), strings.Join(m.Mentions, ","), m.Payload, m.Topic)
-	}
-	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id,
-		kind, body, next_attempt_at, mentions, payload, topic) VALUES `+values(len(msgs), 11)), args...); err != nil {
-		return fmt.Errorf("enqueue %d message(s), the first %s to %s/%s: %w", len(msgs), msgs[0].Kind, msgs[0].Platform, msgs[0].ChatID, mapErr(err))
+		tx.tx.held.add(outboxRows, []any{ts(now), m.Platform, m.ChatID, m.ThreadID, m.IncidentID, m.Kind, m.Body, ts(now),
+			strings.Join(m.Mentions, ","), m.Payload, m.Topic})
 	}
 	return nil
 }
+
+// outboxRows are messages to send, written when the transaction next reads
+// the outbox or commits (deferred.go), in the order they were enqueued.
+var outboxRows = deferredTable{name: "outbox", what: "enqueue",
+	insert: `INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id, kind, body, next_attempt_at, mentions, payload, topic) VALUES `,
+	cols:   11}
 
 // urgency ranks the messages of one turn: cards, answers and incident
 // changes first (0), then reminders and escalations (1), then scheduled

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -66,16 +68,23 @@ func (c *stmtCache) close() {
 	}
 }
 
-// stmtTx is a transaction that runs its statements prepared (PostgreSQL)
-// or as they are (SQLite: cache nil).
+// stmtTx is a transaction that runs its statements prepared (PostgreSQL;
+// cache nil on SQLite) and holds the rows it may defer (see deferred.go).
 type stmtTx struct {
 	*sqlx.Tx
 	cache *stmtCache
+	held  deferred
+	// failed is a flush's error, kept for the commit: a statement that
+	// cannot report it (QueryRowxContext) runs anyway, and the transaction
+	// must not commit.
+	failed error
 }
 
-// stmt returns query prepared on the transaction's connection, or nil.
+// stmt returns query prepared on the transaction's connection, or nil. A
+// statement whose LIMIT is a parameter runs unprepared: PostgreSQL's generic
+// plan would assume a tenth of the table.
 func (t *stmtTx) stmt(ctx context.Context, query string) *sqlx.Stmt {
-	if t.cache == nil {
+	if t.cache == nil || strings.Contains(query, "LIMIT $") {
 		return nil
 	}
 	st := t.cache.get(ctx, query)
@@ -85,43 +94,95 @@ func (t *stmtTx) stmt(ctx context.Context, query string) *sqlx.Stmt {
 	return t.Tx.StmtxContext(ctx, st)
 }
 
-func (t *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// prepare flushes what query must see, and returns the statement prepared,
+// or nil to run it as it is.
+func (t *stmtTx) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if err := t.before(ctx, query); err != nil {
+		t.failed = err
+		return nil, err
+	}
+	return t.stmt(ctx, query), nil
+}
+
+// exec runs a statement without looking at the held rows (flush's own).
+func (t *stmtTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
+// commit writes the held rows and commits.
+func (t *stmtTx) commit(ctx context.Context) error {
+	if t.failed != nil {
+		return t.failed
+	}
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if err := t.Tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+func (t *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.prepare(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
 func (t *stmtTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := t.stmt(ctx, query); st != nil {
+	st, err := t.prepare(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 func (t *stmtTx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	if st := t.stmt(ctx, query); st != nil {
+	st, err := t.prepare(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
 		return st.QueryxContext(ctx, args...)
 	}
 	return t.Tx.QueryxContext(ctx, query, args...)
 }
 
 func (t *stmtTx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	if st := t.stmt(ctx, query); st != nil {
+	if st, err := t.prepare(ctx, query); err == nil && st != nil {
 		return st.QueryRowxContext(ctx, args...)
 	}
 	return t.Tx.QueryRowxContext(ctx, query, args...)
 }
 
 func (t *stmtTx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	if st := t.stmt(ctx, query); st != nil {
+	st, err := t.prepare(ctx, query)
+	if err != nil {
+		return err
+	}
+	if st != nil {
 		return st.GetContext(ctx, dest, args...)
 	}
 	return t.Tx.GetContext(ctx, dest, query, args...)
 }
 
 func (t *stmtTx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	if st := t.stmt(ctx, query); st != nil {
+	st, err := t.prepare(ctx, query)
+	if err != nil {
+		return err
+	}
+	if st != nil {
 		return st.SelectContext(ctx, dest, args...)
 	}
 	return t.Tx.SelectContext(ctx, dest, query, args...)

@@ -378,12 +378,14 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(s.wrap(tx)); err != nil {
+	t := s.wrap(tx)
+	if err := fn(t); err != nil {
 		tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err))
+	if err := t.tx.commit(ctx); err != nil {
+		tx.Rollback()
+		return err
 	}
 	return nil
 }

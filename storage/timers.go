@@ -54,31 +54,30 @@ func (tx *Tx) Slots(ctx context.Context, incidentID int64) ([]sla.Slot, error) {
 }
 
 // SaveSlots writes the slots of after that differ from before (what Slots
-// returned), in one statement; nothing when nothing changed.
+// returned); nothing when nothing changed. They are written with the
+// transaction's other held rows (deferred.go).
 func (tx *Tx) SaveSlots(ctx context.Context, incidentID int64, before, after []sla.Slot) error {
 	had := make(map[string]sla.Slot, len(before))
 	for _, s := range before {
 		had[s.Track()] = s
 	}
-	args := make([]any, 0, 8*len(after))
-	n := 0
 	for _, s := range after {
 		if h, ok := had[s.Track()]; ok && sameSlot(h, s) {
 			continue
 		}
-		args = append(args, incidentID, s.Track(), string(s.Clock), string(s.Kind), s.Level, ts(s.Due), ts(s.Basis), string(s.State))
-		n++
-	}
-	if n == 0 {
-		return nil
-	}
-	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO timer_slots (`+slotCols+`) VALUES `+values(n, 8)+`
-		ON CONFLICT (incident_id, track) DO UPDATE SET clock = excluded.clock, kind = excluded.kind, level = excluded.level,
-			due_at = excluded.due_at, basis = excluded.basis, status = excluded.status`), args...); err != nil {
-		return fmt.Errorf("incident %d: save timers: %w", incidentID, mapErr(err))
+		tx.tx.held.add(slotRows, []any{incidentID, s.Track(), string(s.Clock), string(s.Kind), s.Level, ts(s.Due), ts(s.Basis), string(s.State)})
 	}
 	return nil
 }
+
+// slotRows are slots to save, written when the transaction next reads the
+// slots or commits (deferred.go); of one slot saved twice the later
+// stands.
+var slotRows = deferredTable{name: "timer_slots", what: "save timers",
+	insert: `INSERT INTO timer_slots (` + slotCols + `) VALUES `, cols: 8,
+	suffix: ` ON CONFLICT (incident_id, track) DO UPDATE SET clock = excluded.clock, kind = excluded.kind, level = excluded.level,
+		due_at = excluded.due_at, basis = excluded.basis, status = excluded.status`,
+	key: func(row []any) string { return fmt.Sprint(row[0], "/", row[1]) }}
 
 func sameSlot(a, b sla.Slot) bool {
 	return a.Clock == b.Clock && a.Kind == b.Kind && a.Level == b.Level && a.State == b.State &&
