@@ -150,6 +150,7 @@ func (s *Store) Deliveries(ctx context.Context, topic string) ([]Delivery, error
 
 // AddCriticalWindow records a critical business period and sets its ID.
 func (tx *Tx) AddCriticalWindow(ctx context.Context, w *sla.CriticalWindow, by string) error {
+	tx.calendarWritten()
 	err := tx.tx.GetContext(ctx, &w.ID, tx.tx.Rebind(`INSERT INTO critical_windows (customer_id, starts_at, ends_at, note, onsite, created_by)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), w.CustomerID, ts(w.Start), ts(w.End), w.Note, strings.Join(w.Onsite, ","), by)
 	if err != nil {
@@ -164,14 +165,32 @@ func (s *Store) CriticalWindows(ctx context.Context, customerID string, endsAfte
 	return criticalWindows(ctx, s.db, customerID, endsAfter)
 }
 
-// CriticalWindows is Store.CriticalWindows in the transaction.
+// CriticalWindows is Store.CriticalWindows in the transaction (from memory
+// while the table is held: calendarcache.go).
 func (tx *Tx) CriticalWindows(ctx context.Context, customerID string, endsAfter time.Time) ([]sla.CriticalWindow, error) {
-	return criticalWindows(ctx, tx.tx, customerID, endsAfter)
+	_, all, ok, err := tx.calendar.get(ctx, tx)
+	if err != nil || !ok {
+		if err == nil {
+			return criticalWindows(ctx, tx.tx, customerID, endsAfter)
+		}
+		return nil, err
+	}
+	var out []sla.CriticalWindow
+	for _, w := range all {
+		if w.End.After(endsAfter) && (customerID == "" || w.CustomerID == customerID) {
+			out = append(out, w)
+		}
+	}
+	return out, nil
 }
 
 func criticalWindows(ctx context.Context, q queryer, customerID string, endsAfter time.Time) ([]sla.CriticalWindow, error) {
-	query := `SELECT id, customer_id, starts_at, ends_at, note, onsite FROM critical_windows WHERE ends_at > ?`
-	args := []any{ts(endsAfter)}
+	query := `SELECT id, customer_id, starts_at, ends_at, note, onsite FROM critical_windows WHERE 1 = 1`
+	var args []any
+	if !endsAfter.IsZero() { // zero: however old
+		query += ` AND ends_at > ?`
+		args = append(args, ts(endsAfter))
+	}
 	if customerID != "" {
 		query += ` AND customer_id = ?`
 		args = append(args, customerID)

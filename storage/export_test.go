@@ -1,6 +1,9 @@
 package storage
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MigrateUpTo applies the migrations up to version upTo, for tests that
 // upgrade a database holding data.
@@ -18,3 +21,7 @@ func (s *Store) GroupWriters() int {
 
 // GroupWaiting is how many requests wait for a group-commit writer.
 func (s *Store) GroupWaiting() int { return int(s.group.waiting.Load()) }
+
+// SetCalendarTTL sets how long the store trusts the overrides and critical
+// windows it holds.
+func (s *Store) SetCalendarTTL(d time.Duration) { s.calendar.ttl = d }

@@ -214,6 +214,7 @@ func (s *Store) tryBatch(batch []*groupReq) (err error) {
 	if err := t.tx.commit(context.Background()); err != nil {
 		return errBatch
 	}
+	t.committed()
 	return nil
 }
 

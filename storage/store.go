@@ -49,6 +49,9 @@ type Store struct {
 	dialect Dialect
 	group   *group     // group commit's writers (InGroupTx)
 	stmts   *stmtCache // statements prepared on PostgreSQL; nil on SQLite
+	// calendar holds the on-call overrides and critical windows in memory
+	// (calendarcache.go).
+	calendar *calendarCache
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql://
@@ -70,7 +73,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		s = Store{db: db, dialect: Postgres, group: newGroup(), stmts: newStmtCache(db)}
+		s = Store{db: db, dialect: Postgres, group: newGroup(), stmts: newStmtCache(db), calendar: newCalendarCache()}
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 		if path == "" {
@@ -91,7 +94,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// One connection: SQLite has a single writer, and one connection
 		// makes every transaction serial without SQLITE_BUSY.
 		db.SetMaxOpenConns(1)
-		s = Store{db: db, dialect: SQLite, group: newGroup()}
+		s = Store{db: db, dialect: SQLite, group: newGroup(), calendar: newCalendarCache()}
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
@@ -356,13 +359,31 @@ func (s *Store) SchemaVersion(ctx context.Context) (applied, embedded int, err e
 // Tx is one database transaction. Its methods are the only way to change
 // state, so that a change and its consequences commit together.
 type Tx struct {
-	tx      *stmtTx
-	dialect Dialect
+	tx       *stmtTx
+	dialect  Dialect
+	calendar *calendarCache
+	// wroteCalendar: the transaction changed the overrides or the critical
+	// windows; the store forgets its copy when it commits.
+	wroteCalendar bool
+}
+
+// calendarWritten records a write to the tables the store holds in
+// memory, and forgets them.
+func (tx *Tx) calendarWritten() {
+	tx.wroteCalendar = true
+	tx.calendar.invalidate()
+}
+
+// committed is what follows a commit.
+func (tx *Tx) committed() {
+	if tx.wroteCalendar {
+		tx.calendar.invalidate()
+	}
 }
 
 // wrap is the store's transaction: its statements prepared on PostgreSQL.
 func (s *Store) wrap(tx *sqlx.Tx) *Tx {
-	return &Tx{tx: &stmtTx{Tx: tx, cache: s.stmts}, dialect: s.dialect}
+	return &Tx{tx: &stmtTx{Tx: tx, cache: s.stmts}, dialect: s.dialect, calendar: s.calendar}
 }
 
 // InTx runs fn in a transaction and commits it if fn returns nil; otherwise
@@ -387,6 +408,7 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 		tx.Rollback()
 		return err
 	}
+	t.committed()
 	return nil
 }
 

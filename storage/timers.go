@@ -193,6 +193,7 @@ func (s *Store) Breaches(ctx context.Context, incidentID int64) ([]Breach, error
 
 // AddOverride puts a person on call from start to end.
 func (tx *Tx) AddOverride(ctx context.Context, o sla.Override) error {
+	tx.calendarWritten()
 	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO oncall_overrides (person_id, starts_at, ends_at, created_by) VALUES (?, ?, ?, ?)`),
 		o.PersonID, ts(o.Start), ts(o.End), o.By); err != nil {
 		return fmt.Errorf("on-call override: %w", mapErr(err))
@@ -205,9 +206,23 @@ func (s *Store) Overrides(ctx context.Context, t time.Time) ([]sla.Override, err
 	return overrides(ctx, s.db, t)
 }
 
-// Overrides is Store.Overrides inside the transaction.
+// Overrides is Store.Overrides inside the transaction (from memory while
+// the table is held: calendarcache.go).
 func (tx *Tx) Overrides(ctx context.Context, t time.Time) ([]sla.Override, error) {
-	return overrides(ctx, tx.tx, t)
+	all, _, ok, err := tx.calendar.get(ctx, tx)
+	if err != nil || !ok {
+		if err == nil {
+			return overrides(ctx, tx.tx, t)
+		}
+		return nil, err
+	}
+	var out []sla.Override
+	for _, o := range all {
+		if o.End.After(t) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 func overrides(ctx context.Context, q queryer, t time.Time) ([]sla.Override, error) {
@@ -217,8 +232,11 @@ func overrides(ctx context.Context, q queryer, t time.Time) ([]sla.Override, err
 		End      time.Time `db:"ends_at"`
 		By       string    `db:"created_by"`
 	}
-	if err := q.SelectContext(ctx, &rows, q.Rebind(`SELECT person_id, starts_at, ends_at, created_by FROM oncall_overrides
-		WHERE ends_at > ? ORDER BY id`), ts(t)); err != nil {
+	query, args := `SELECT person_id, starts_at, ends_at, created_by FROM oncall_overrides`, []any{}
+	if !t.IsZero() { // zero: all of them
+		query, args = query+` WHERE ends_at > ?`, append(args, ts(t))
+	}
+	if err := q.SelectContext(ctx, &rows, q.Rebind(query+` ORDER BY id`), args...); err != nil {
 		return nil, fmt.Errorf("on-call overrides: %w", err)
 	}
 	out := make([]sla.Override, len(rows))
