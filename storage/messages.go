@@ -35,21 +35,47 @@ type Message struct {
 	IncidentID int64 // the incident it opened or joined; 0 for chatter
 }
 
-// InsertMessage stores a message and sets its ID.
+// InsertMessage stores a message. It is held with the transaction's other
+// held rows (deferred.go) and written before the transaction next reads the
+// messages or commits; Conversations reads the held ones from memory.
 func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 	var conf any
 	if m.Verdict != "" {
 		conf = m.Confidence
 	}
-	err := tx.tx.GetContext(ctx, &m.ID, tx.tx.Rebind(`INSERT INTO messages (at, platform, chat_id, thread_id, message_id, customer_id,
-		author_id, author_name, staff, body, verdict, confidence, reason, decision, incident_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		ts(m.At), m.Platform, m.ChatID, m.ThreadID, m.MessageID, m.CustomerID, nullStr(m.AuthorID), m.AuthorName, m.Staff, m.Body,
-		string(m.Verdict), conf, m.Reason, string(m.Decision), nullID(m.IncidentID))
-	if err != nil {
-		return fmt.Errorf("insert message: %w", mapErr(err))
-	}
+	tx.tx.held.add(messageRows, []any{ts(m.At), m.Platform, m.ChatID, m.ThreadID, m.MessageID, m.CustomerID, nullStr(m.AuthorID),
+		m.AuthorName, m.Staff, m.Body, string(m.Verdict), conf, m.Reason, string(m.Decision), nullID(m.IncidentID)})
 	return nil
+}
+
+// messageRows are stored messages, in the order they were written.
+var messageRows = deferredTable{name: "messages", what: "insert messages",
+	insert: `INSERT INTO messages (at, platform, chat_id, thread_id, message_id, customer_id, author_id, author_name, staff, body,
+		verdict, confidence, reason, decision, incident_id) VALUES `, cols: 15}
+
+// heldMessage is what Conversations needs of a held message row.
+type heldMessage struct {
+	incidentID int64
+	at         time.Time
+	body       string
+	decision   string
+	staff      bool
+}
+
+// heldMessages are the messages held in the transaction, oldest first.
+func (tx *Tx) heldMessages() []heldMessage {
+	var out []heldMessage
+	for _, t := range tx.tx.held.tables {
+		if t.name != messageRows.name {
+			continue
+		}
+		for _, r := range t.rows {
+			id, _ := r[14].(int64)
+			at, _ := r[0].(time.Time)
+			out = append(out, heldMessage{incidentID: id, at: at, body: r[9].(string), decision: r[13].(string), staff: r[8].(bool)})
+		}
+	}
+	return out
 }
 
 type messageRow struct {
@@ -130,7 +156,9 @@ func (tx *Tx) Conversations(ctx context.Context, customerID string, limit int) (
 		Body     sql.NullString `db:"m_body"`
 		Decision sql.NullString `db:"m_decision"`
 	}
-	if err := tx.tx.SelectContext(ctx, &rows, tx.tx.Rebind(`SELECT i.*, m.at AS m_at, m.body AS m_body, m.decision AS m_decision
+	// The messages held in the transaction are not in the table yet: they
+	// are read from memory below rather than written first.
+	if err := tx.tx.selectAside(ctx, &rows, tx.tx.Rebind(`SELECT i.*, m.at AS m_at, m.body AS m_body, m.decision AS m_decision
 		FROM (SELECT `+incidentCols+` FROM incidents
 			WHERE customer_id = ? AND status IN ('triage', 'open', 'acknowledged', 'onsite') ORDER BY reported_at DESC, id DESC
 			LIMIT `+strconv.Itoa(limit)+`) i
@@ -153,6 +181,20 @@ func (tx *Tx) Conversations(ctx context.Context, customerID string, limit int) (
 		}
 		if r.Decision.String == string(sla.DecisionAttached) && len(c.Said) < 20 {
 			c.Said = append(c.Said, r.Body.String)
+		}
+	}
+	for _, m := range tx.heldMessages() {
+		for i := range out {
+			c := &out[i]
+			if c.Incident.ID != m.incidentID || m.staff {
+				continue
+			}
+			if at := m.at.UTC(); at.After(c.LastCustomerAt) {
+				c.LastCustomerAt = at
+			}
+			if m.decision == string(sla.DecisionAttached) && len(c.Said) < 20 {
+				c.Said = append(c.Said, m.body)
+			}
 		}
 	}
 	return out, nil

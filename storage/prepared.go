@@ -187,3 +187,13 @@ func (t *stmtTx) SelectContext(ctx context.Context, dest any, query string, args
 	}
 	return t.Tx.SelectContext(ctx, dest, query, args...)
 }
+
+// selectAside is SelectContext without writing the held rows first: for a
+// reader that takes the held rows of its tables from memory
+// (Conversations).
+func (t *stmtTx) selectAside(ctx context.Context, dest any, query string, args ...any) error {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return t.Tx.SelectContext(ctx, dest, query, args...)
+}
