@@ -146,6 +146,16 @@ func (i Incident) Reschedule(p Policy, now time.Time, stored []Slot) []Slot {
 				}
 			}
 		}
+		if ok {
+			// Same series (same basis), other steps (the policy changed):
+			// resume where the stored slot stood, never before it.
+			if s := stored[j]; s.Basis.IsZero() || sameTime(s.Basis, steps[k][0].basis) {
+				if n, found := resumeAt(steps[k], s); found {
+					out = append(out, n)
+					continue
+				}
+			}
+		}
 		out = append(out, steps[k][0].pending())
 	}
 	for j, s := range stored {
@@ -210,4 +220,15 @@ func (i Incident) Settle(p Policy, now time.Time, slots []Slot, firedTracks map[
 		}
 	}
 	return out
+}
+
+// resumeAt is the first step of a series due at or after a stored slot's
+// step (after it, when that step fired).
+func resumeAt(ss []step, s Slot) (Slot, bool) {
+	for _, x := range ss {
+		if x.Due.After(s.Due) || (s.State != SlotFired && x.Due.Equal(s.Due)) {
+			return x.pending(), true
+		}
+	}
+	return Slot{}, false
 }

@@ -120,12 +120,10 @@ func (s *Store) startGroup() {
 // stopGroup stops the writers (Close). Requests still arriving run alone.
 func (s *Store) stopGroup() {
 	g := s.group
-	g.once.Do(func() {}) // never start after Close
+	g.once.Do(func() { g.stop = make(chan struct{}) }) // never start after Close
 	g.stopOnce.Do(func() {
-		if g.stop != nil {
-			close(g.stop)
-			g.wg.Wait()
-		}
+		close(g.stop) // requests arriving now run alone (and meet the closed database)
+		g.wg.Wait()
 	})
 }
 

@@ -47,8 +47,7 @@ var migrations embed.FS
 type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
-	group   *group     // group commit's writers (InGroupTx)
-	stmts   *stmtCache // statements prepared on PostgreSQL; nil on SQLite
+	group   *group // group commit's writers (InGroupTx)
 	// calendar holds the on-call overrides and critical windows in memory
 	// (calendarcache.go).
 	calendar *calendarCache
@@ -73,7 +72,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		s = Store{db: db, dialect: Postgres, group: newGroup(), stmts: newStmtCache(db), calendar: newCalendarCache()}
+		s = Store{db: db, dialect: Postgres, group: newGroup(), calendar: newCalendarCache()}
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 		if path == "" {
@@ -194,9 +193,6 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	s.stopGroup()
-	if s.stmts != nil {
-		s.stmts.close()
-	}
 	return s.db.Close()
 }
 
@@ -383,7 +379,7 @@ func (tx *Tx) committed() {
 
 // wrap is the store's transaction: its statements prepared on PostgreSQL.
 func (s *Store) wrap(tx *sqlx.Tx) *Tx {
-	return &Tx{tx: &stmtTx{Tx: tx, cache: s.stmts}, dialect: s.dialect, calendar: s.calendar}
+	return &Tx{tx: &stmtTx{Tx: tx}, dialect: s.dialect, calendar: s.calendar}
 }
 
 // InTx runs fn in a transaction and commits it if fn returns nil; otherwise

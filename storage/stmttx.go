@@ -1,0 +1,100 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// A transaction's statements go through stmtTx, which writes the rows it
+// holds (deferred.go) before a statement that reads their tables. (Issue
+// 16 tried preparing statements once per connection here; preparing on the
+// pool from inside a transaction could wait forever for a connection when
+// every one was in a transaction, so statements run as they are.)
+
+// stmtTx is a transaction that holds the rows it may defer.
+type stmtTx struct {
+	*sqlx.Tx
+	held deferred
+	// failed is a flush's error, kept for the commit: a statement that
+	// cannot report it (QueryRowxContext) runs anyway, and the transaction
+	// must not commit.
+	failed error
+}
+
+// writeHeldFor writes the held rows query must see.
+func (t *stmtTx) writeHeldFor(ctx context.Context, query string) error {
+	if err := t.before(ctx, query); err != nil {
+		t.failed = err
+		return err
+	}
+	return nil
+}
+
+// exec runs a statement without looking at the held rows (flush's own).
+func (t *stmtTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// commit writes the held rows and commits.
+func (t *stmtTx) commit(ctx context.Context) error {
+	if t.failed != nil {
+		return t.failed
+	}
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if err := t.Tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+func (t *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.writeHeldFor(ctx, query); err != nil {
+		return nil, err
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+func (t *stmtTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := t.writeHeldFor(ctx, query); err != nil {
+		return nil, err
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
+}
+
+func (t *stmtTx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	if err := t.writeHeldFor(ctx, query); err != nil {
+		return nil, err
+	}
+	return t.Tx.QueryxContext(ctx, query, args...)
+}
+
+func (t *stmtTx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	t.writeHeldFor(ctx, query) // an error is kept for the commit
+	return t.Tx.QueryRowxContext(ctx, query, args...)
+}
+
+func (t *stmtTx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.writeHeldFor(ctx, query); err != nil {
+		return err
+	}
+	return t.Tx.GetContext(ctx, dest, query, args...)
+}
+
+func (t *stmtTx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.writeHeldFor(ctx, query); err != nil {
+		return err
+	}
+	return t.Tx.SelectContext(ctx, dest, query, args...)
+}
+
+// selectAside is SelectContext without writing the held rows first: for a
+// reader that takes the held rows of its tables from memory
+// (Conversations).
+func (t *stmtTx) selectAside(ctx context.Context, dest any, query string, args ...any) error {
+	return t.Tx.SelectContext(ctx, dest, query, args...)
+}
