@@ -19,19 +19,7 @@ func TestUpgradeToSchema6KeepsTheDirectory(t *testing.T) {
 	for _, dialect := range []string{"postgres", "sqlite"} {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
-			dsn := filepath.Join(t.TempDir(), "old.db")
-			if dialect == "postgres" {
-				dsn = storagetest.NewPostgresDB(t)
-			}
-			s, err := storage.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.MigrateUpTo(ctx, 5); err != nil {
-				t.Fatal(err)
-			}
-			setup(t, s)
+			s := oldDatabase(t, dialect, 5)
 			inc := insertIncident(t, s, "acme", false)
 
 			applied, err := s.Migrate(ctx)
@@ -74,19 +62,7 @@ func TestUpgradeToSchema9KeepsTheSchedule(t *testing.T) {
 	for _, dialect := range []string{"postgres", "sqlite"} {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
-			dsn := filepath.Join(t.TempDir(), "old.db")
-			if dialect == "postgres" {
-				dsn = storagetest.NewPostgresDB(t)
-			}
-			s, err := storage.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.MigrateUpTo(ctx, 8); err != nil {
-				t.Fatal(err)
-			}
-			setup(t, s)
+			s := oldDatabase(t, dialect, 8)
 			inc := insertIncident(t, s, "acme", false)
 			p := sla.DefaultPolicy()
 			// The eager schedule as schema 8 kept it, 35 minutes in: the ack
@@ -106,7 +82,8 @@ func TestUpgradeToSchema9KeepsTheSchedule(t *testing.T) {
 			if applied, err := s.Migrate(ctx); err != nil || !slices.Contains(applied, 9) {
 				t.Fatalf("applied %v, %v", applied, err)
 			}
-			if inc, err = s.Incident(ctx, inc.ID); err != nil { // as the engine reads it
+			inc, err := s.Incident(ctx, inc.ID) // as the engine reads it
+			if err != nil {
 				t.Fatal(err)
 			}
 			var stored []sla.Slot
@@ -139,4 +116,25 @@ func TestUpgradeToSchema9KeepsTheSchedule(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oldDatabase is a database of the dialect at schema version upTo, with the
+// test directory, closed when the test ends.
+func oldDatabase(t *testing.T, dialect string, upTo int) *storage.Store {
+	t.Helper()
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "old.db")
+	if dialect == "postgres" {
+		dsn = storagetest.NewPostgresDB(t)
+	}
+	s, err := storage.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.MigrateUpTo(ctx, upTo); err != nil {
+		t.Fatal(err)
+	}
+	setup(t, s)
+	return s
 }
