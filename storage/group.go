@@ -15,9 +15,23 @@ import (
 // share the commit, and there are never more busy connections than writers.
 // Nothing waits to fill a batch: a request alone is written at once.
 //
-// A batch that fails (a request's error, a constraint, a deadlock, the
-// commit) is rolled back, and every request of it runs again on its own, in
-// its caller's goroutine (InTx): one bad request fails only itself.
+// A batch that fails (a request's error, a constraint, a row another
+// transaction holds) is rolled back, and every request of it runs again on
+// its own, in its caller's goroutine (InTx): one bad request fails only
+// itself. Two rules keep one request from costing the others:
+//
+//   - a request whose caller has gone by the time its turn comes is left
+//     out (it is answered with its context's error, never run);
+//   - after the first request, a row lock that another transaction holds
+//     fails the batch at once (FOR UPDATE NOWAIT) instead of waiting for it
+//     while holding the locks of the requests before: batches never wait in
+//     a cycle with each other or with a command (a deadlock that PostgreSQL
+//     would break after a second by failing one of them, perhaps the
+//     command).
+//
+// A COMMIT that fails leaves the outcome unknown: as with InTx, every
+// request of the batch gets the error, and none runs again (a platform's
+// redelivery is recognised by its delivery id).
 
 // Group commit limits.
 const (
@@ -44,10 +58,20 @@ const (
 )
 
 // groupResult is a batch's outcome for one request: committed, failed
-// with err (a batch of one), or to run again alone.
+// with err (a batch of one, a commit that failed, a caller gone), or to
+// run again alone.
 type groupResult struct {
 	alone bool
 	err   error
+}
+
+// batchOutcome is what tryBatch reports: the batch committed (err nil),
+// failed before its commit (err, to run again alone), or its COMMIT failed
+// (commitErr, the outcome unknown). gone are the requests left out because
+// their callers had gone.
+type batchOutcome struct {
+	err, commitErr error
+	gone           map[*groupReq]bool
 }
 
 // group is the store's writers; started on first use, stopped by Close.
@@ -152,8 +176,8 @@ func (s *Store) groupWriter() {
 	}
 }
 
-// writeBatch runs the batch's requests in one transaction. On any failure
-// it rolls back and sends every request to run alone.
+// writeBatch runs the batch's requests in one transaction. On a failure
+// before the commit it rolls back and sends every request to run alone.
 func (s *Store) writeBatch(batch []*groupReq) {
 	taken := batch[:0]
 	for _, r := range batch {
@@ -164,17 +188,22 @@ func (s *Store) writeBatch(batch []*groupReq) {
 	if len(taken) == 0 {
 		return
 	}
-	err := s.tryBatch(taken)
-	if err == nil {
+	out := s.tryBatch(taken)
+	if out.err == nil && out.commitErr == nil {
 		s.group.batches.Add(1)
-		s.group.grouped.Add(int64(len(taken)))
+		s.group.grouped.Add(int64(len(taken) - len(out.gone)))
 	}
+	ran := len(taken) - len(out.gone)
 	for _, r := range taken {
 		switch {
-		case err == nil:
+		case out.gone[r]:
+			r.done <- groupResult{err: r.ctx.Err()}
+		case out.commitErr != nil:
+			r.done <- groupResult{err: out.commitErr}
+		case out.err == nil:
 			r.done <- groupResult{}
-		case len(taken) == 1 && !errors.Is(err, errBatch):
-			r.done <- groupResult{err: err} // its own error: no need to run it again
+		case ran == 1 && !errors.Is(out.err, errBatch):
+			r.done <- groupResult{err: out.err} // its own error: no need to run it again
 		default:
 			r.done <- groupResult{alone: true}
 		}
@@ -184,36 +213,49 @@ func (s *Store) writeBatch(batch []*groupReq) {
 // errBatch is a batch failing for a reason that is not one request's error.
 var errBatch = errors.New("batch failed")
 
-// tryBatch runs and commits the batch: nil when it committed, a request's
-// error, or errBatch. A panic in a request's function fails the batch; the
-// request panics again in its caller's goroutine when it runs alone.
-func (s *Store) tryBatch(batch []*groupReq) (err error) {
+// tryBatch runs the batch and commits it. A panic in a request's function
+// fails the batch; the request panics again in its caller's goroutine when
+// it runs alone.
+func (s *Store) tryBatch(batch []*groupReq) (out batchOutcome) {
 	tx, err := s.db.BeginTxx(context.Background(), nil)
 	if err != nil {
-		return errBatch
+		return batchOutcome{err: errBatch}
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = errBatch
+			out.err = errBatch
 		}
-		if err != nil {
+		if out.err != nil || out.commitErr != nil {
 			tx.Rollback()
 		}
 	}()
 	t := s.wrap(tx)
 	for _, r := range batch {
 		if r.ctx.Err() != nil {
-			return errBatch
+			if out.gone == nil {
+				out.gone = map[*groupReq]bool{}
+			}
+			out.gone[r] = true
+			continue
 		}
 		if err := r.fn(t); err != nil {
-			return err
+			out.err = err
+			return out
 		}
+		// From here on the transaction holds this request's locks: the next
+		// ones must not wait for another's (see above).
+		t.shared = true
 	}
-	if err := t.tx.commit(context.Background()); err != nil {
-		return errBatch
+	if err := t.tx.writeHeld(context.Background()); err != nil {
+		out.err = errBatch
+		return out
+	}
+	if err := t.tx.commitHeld(); err != nil {
+		out.commitErr = err
+		return out
 	}
 	t.committed()
-	return nil
+	return out
 }
 
 // GroupStats reports how many batches group commit wrote and how many

@@ -157,3 +157,139 @@ func waitQueued(t *testing.T, s *storage.Store, n int) {
 		}
 	}
 }
+
+// TestGroupCommitLeavesOutAGoneCaller: a request whose caller has gone by
+// the time its turn in a batch comes is answered with its context's error
+// and never runs; the others commit in that batch, each run once.
+func TestGroupCommitLeavesOutAGoneCaller(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		releases := busyWriters(t, s)
+		const n, gone = 6, 3
+		gate := make(chan struct{}) // the first request waits here
+		goneCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var mu sync.Mutex
+		runs := make([]int, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			c := ctx
+			if i == gone {
+				c = goneCtx
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.InGroupTx(c, func(tx *storage.Tx) error {
+					mu.Lock()
+					runs[i]++
+					mu.Unlock()
+					if i == 0 {
+						<-gate
+					}
+					_, err := tx.MarkInbound(ctx, "test", fmt.Sprintf("gone-%d", i), t0)
+					return err
+				})
+			}()
+			waitQueued(t, s, i+1) // queued in order: request 0 runs first
+		}
+		close(releases[0])
+		// Request 0 runs (the batch is taken): the gone one's caller leaves.
+		for end := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			mu.Lock()
+			started := runs[0] > 0
+			mu.Unlock()
+			if started {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatal("the batch did not start")
+			}
+		}
+		cancel()
+		close(gate)
+		wg.Wait()
+		for i := range n {
+			switch {
+			case i == gone:
+				if errs[i] != context.Canceled || runs[i] != 0 || inbound(t, s, fmt.Sprintf("gone-%d", i)) {
+					t.Errorf("the gone request: %v, ran %d times", errs[i], runs[i])
+				}
+			case errs[i] != nil || runs[i] != 1 || !inbound(t, s, fmt.Sprintf("gone-%d", i)):
+				t.Errorf("request %d: %v, ran %d times", i, errs[i], runs[i])
+			}
+		}
+	})
+}
+
+// TestGroupCommitNeverWaitsHoldingOthersLocks: a batch that meets a row
+// another transaction holds, while it holds a row that transaction waits
+// for, gives its locks up at once and runs each request alone: the other
+// transaction (a command, say) goes on and nobody fails. Waiting would be
+// a deadlock that PostgreSQL breaks after a second by failing one side.
+func TestGroupCommitNeverWaitsHoldingOthersLocks(t *testing.T) {
+	s := storagetest.Postgres(t)
+	ctx := context.Background()
+	setup(t, s)
+	x, y := openIncident(t, s, "acme"), openIncident(t, s, "acme")
+	releases := busyWriters(t, s)
+
+	xLocked, yLocked := make(chan struct{}), make(chan struct{})
+	var yOnce sync.Once
+	cmd := make(chan error, 1)
+	go func() { // a command: locks x, then (once the batch holds y) y
+		cmd <- func() error {
+			tx, err := s.DB().BeginTxx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			// The command looks for a deadlock soon after it starts waiting
+			// (the batch's connections after the default second): if the
+			// batch waited for x while holding y, the command would fail.
+			if _, err := tx.ExecContext(ctx, `SET LOCAL deadlock_timeout = '50ms'`); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM incidents WHERE id = $1 FOR UPDATE`, x.ID); err != nil {
+				return err
+			}
+			close(xLocked)
+			<-yLocked
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM incidents WHERE id = $1 FOR UPDATE`, y.ID); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+	}()
+	<-xLocked
+
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, id := range []int64{y.ID, x.ID} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.InGroupTx(ctx, func(tx *storage.Tx) error {
+				if _, err := tx.IncidentForUpdate(ctx, id); err != nil {
+					return err
+				}
+				if id == y.ID {
+					yOnce.Do(func() { close(yLocked) })
+				}
+				return nil
+			})
+		}()
+		waitQueued(t, s, i+1)
+	}
+	close(releases[0])
+	wg.Wait()
+	if err := <-cmd; err != nil {
+		t.Errorf("the command failed: %v", err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("request %d: %v", i, err)
+		}
+	}
+}

@@ -125,10 +125,17 @@ func (s *Store) Incident(ctx context.Context, id int64) (sla.Incident, error) {
 }
 
 // IncidentForUpdate reads an incident and locks its row until the
-// transaction ends (SQLite's transactions are serial already).
+// transaction ends (SQLite's transactions are serial already). In a
+// transaction shared by group commit, a row another transaction holds
+// fails it at once rather than being waited for (the batch then runs
+// each request alone).
 func (tx *Tx) IncidentForUpdate(ctx context.Context, id int64) (sla.Incident, error) {
 	q := `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
-	if tx.dialect == Postgres {
+	switch {
+	case tx.dialect != Postgres:
+	case tx.shared:
+		q += ` FOR UPDATE NOWAIT`
+	default:
 		q += ` FOR UPDATE`
 	}
 	return getIncident(ctx, tx.tx, tx.tx.Rebind(q), id)

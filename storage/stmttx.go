@@ -40,12 +40,24 @@ func (t *stmtTx) exec(ctx context.Context, query string, args ...any) (sql.Resul
 
 // commit writes the held rows and commits.
 func (t *stmtTx) commit(ctx context.Context) error {
+	if err := t.writeHeld(ctx); err != nil {
+		return err
+	}
+	return t.commitHeld()
+}
+
+// writeHeld writes the rows still held (the first half of commit): an
+// error is the transaction's, as a statement's would be.
+func (t *stmtTx) writeHeld(ctx context.Context) error {
 	if t.failed != nil {
 		return t.failed
 	}
-	if err := t.flush(ctx); err != nil {
-		return err
-	}
+	return t.flush(ctx)
+}
+
+// commitHeld commits once the held rows are written: an error leaves the
+// outcome unknown.
+func (t *stmtTx) commitHeld() error {
 	if err := t.Tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}

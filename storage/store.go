@@ -361,6 +361,9 @@ type Tx struct {
 	// wroteCalendar: the transaction changed the overrides or the critical
 	// windows; the store forgets its copy when it commits.
 	wroteCalendar bool
+	// shared: the transaction holds other callers' work (group commit): a
+	// row lock held elsewhere fails it at once instead of being waited for.
+	shared bool
 }
 
 // calendarWritten records a write to the tables the store holds in
