@@ -69,8 +69,11 @@ func benchIntake(b *testing.B, clients, events int) {
 
 	var rate, commits float64
 	var p50, p99 time.Duration
+	var cpuCommit, cpuEvent time.Duration // the machine's processor time per commit, per event
 	for i := 0; b.Loop(); i++ {
+		c0, cpuOK := bottest.MachineCPU()
 		commits = rawCommitRate(b, s, clients, events)
+		c1, _ := bottest.MachineCPU()
 		lat := make([]time.Duration, events)
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -109,6 +112,9 @@ func benchIntake(b *testing.B, clients, events int) {
 		wg.Wait()
 		rate = float64(events) / time.Since(start).Seconds()
 		p50, p99 = bottest.Percentile(lat, 50), bottest.Percentile(lat, 99)
+		if c2, _ := bottest.MachineCPU(); cpuOK {
+			cpuCommit, cpuEvent = (c1-c0)/time.Duration(events), (c2-c1)/time.Duration(events)
+		}
 		var have int
 		if err := s.DB().Get(&have, `SELECT count(*) FROM incidents`); err != nil {
 			b.Fatal(err)
@@ -122,6 +128,12 @@ func benchIntake(b *testing.B, clients, events int) {
 	b.ReportMetric(bottest.Millis(p99), "p99-ms")
 	b.ReportMetric(commits, "commits/s")
 	b.ReportMetric(rate/commits, "ratio")
+	if cpuEvent > 0 {
+		// Where the machine's processors are the limit, the ratio of these
+		// two bounds the ratio of the rates.
+		b.ReportMetric(float64(cpuEvent)/float64(time.Microsecond), "cpu-us/event")
+		b.ReportMetric(float64(cpuCommit)/float64(time.Microsecond), "cpu-us/commit")
+	}
 	if batches, reqs := s.GroupStats(); batches > 0 {
 		b.ReportMetric(float64(reqs)/float64(batches), "per-batch")
 	}
