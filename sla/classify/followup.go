@@ -2,6 +2,7 @@ package classify
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/slakeeper/slakeeper/sla"
@@ -82,6 +83,41 @@ func mentions(t text) map[string]bool {
 	return out
 }
 
+// Earlier messages come back with every message of their customer while
+// their problems are open: what components each names is remembered
+// (whole texts up to memoMaxText bytes, up to memoMax of them; the memory
+// is forgotten at once when full).
+const (
+	memoMax     = 4096
+	memoMaxText = 2048
+)
+
+var memo struct {
+	sync.Mutex
+	said map[string]map[string]bool
+}
+
+// saidMentions is mentions of an earlier message (read only: shared).
+func saidMentions(s string) map[string]bool {
+	if len(s) > memoMaxText {
+		return mentions(prepare(normalize(s)))
+	}
+	memo.Lock()
+	m, ok := memo.said[s]
+	memo.Unlock()
+	if ok {
+		return m
+	}
+	m = mentions(prepare(normalize(s)))
+	memo.Lock()
+	if memo.said == nil || len(memo.said) >= memoMax {
+		memo.said = make(map[string]map[string]bool, memoMax)
+	}
+	memo.said[s] = m
+	memo.Unlock()
+	return m
+}
+
 // has reports whether any of the phrases is in the text.
 func (t text) has(ps phrases) bool {
 	for _, p := range ps.zh {
@@ -125,7 +161,7 @@ func FollowUp(msg string, r Result, convs []sla.Conversation) int {
 	for i, c := range convs {
 		said := map[string]bool{}
 		for _, s := range c.Said {
-			for k := range mentions(prepare(normalize(s))) {
+			for k := range saidMentions(s) {
 				said[k] = true
 			}
 		}
