@@ -93,7 +93,7 @@ func TestMigrateOnPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !strings.Contains(out.String(), "postgres: applied 0 migration(s) []; schema version 9") {
+	if !strings.Contains(out.String(), "postgres: applied 0 migration(s) []; schema version 10") {
 		t.Fatal(out.String())
 	}
 }

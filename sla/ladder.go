@@ -58,15 +58,15 @@ func sameTime(a, b time.Time) bool {
 
 // onSeries reports whether a stored slot is a step of the incident's
 // schedule as it stands: its series counts from the same time, and the
-// schedule at the slot's due time names it.
-func (i Incident) onSeries(p Policy, s Slot) bool {
+// schedule at the slot's due time names it. It returns that step's basis.
+func (i Incident) onSeries(p Policy, s Slot) (basis time.Time, ok bool) {
 	for _, x := range i.steps(p, s.Due) {
 		// (A slot carried over from schema 8 has no basis: its step decides.)
 		if sameStep(x.Timer, s.Timer) && (s.Basis.IsZero() || sameTime(x.basis, s.Basis)) {
-			return true
+			return x.basis, true
 		}
 	}
-	return false
+	return time.Time{}, false
 }
 
 // stepAfter returns the first step of a series due after t. The schedule at
@@ -127,7 +127,15 @@ func (i Incident) Reschedule(p Policy, now time.Time, stored []Slot) []Slot {
 		j, ok := have[k]
 		if ok {
 			used[j] = true
-			if s := stored[j]; i.onSeries(p, s) {
+			if basis, on := i.onSeries(p, stored[j]); on {
+				s := stored[j]
+				// A slot without a basis (carried over from schema 8, the
+				// weekly follow-up's) takes its step's, so that a deadline
+				// that moves later starts a new series instead of resuming
+				// this one.
+				if s.Basis.IsZero() {
+					s.Basis = basis
+				}
 				switch s.State {
 				case SlotPending:
 					out = append(out, s)

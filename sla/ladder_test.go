@@ -206,3 +206,90 @@ func TestCoreIncidentKeepsOneSlotPerSeries(t *testing.T) {
 		}
 	}
 }
+
+// carriedOver is slots as schema 9 carried them over from schema 8: the
+// same steps, without a basis.
+func carriedOver(slots []Slot) []Slot {
+	out := make([]Slot, len(slots))
+	for j, s := range slots {
+		s.Basis = time.Time{}
+		out[j] = s
+	}
+	return out
+}
+
+// A slot without a basis that is still a step of its series takes the
+// step's basis when the incident is rescheduled (and is written back with
+// it), as though the ladder had stored it.
+func TestSlotWithoutBasisTakesItsSteps(t *testing.T) {
+	p := DefaultPolicy()
+	inc, _, err := NewIncident("acme", SeverityNoncore, "slow", "", Actor{ID: "li"}, p, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := inc.Reschedule(p, t0, nil)
+	got := inc.Reschedule(p, t0.Add(5*time.Minute), carriedOver(want))
+	if len(got) != len(want) || len(got) != 3 {
+		t.Fatalf("slots %+v, want %+v", got, want)
+	}
+	for j, s := range got {
+		if s.State != SlotPending || s.Timer != want[j].Timer || s.Basis.IsZero() || !s.Basis.Equal(want[j].Basis) {
+			t.Fatalf("slot %d after a reschedule: %+v, want %+v", j, s, want[j])
+		}
+	}
+	if !got[0].Basis.Equal(inc.Deadlines.Ack) {
+		t.Fatalf("ack slot's basis %v, want the ack deadline %v", got[0].Basis, inc.Deadlines.Ack)
+	}
+}
+
+// A normal incident raised to core 20 hours in: its restore deadline moves
+// from 24 hours after the report to 4, into the past. That is a new series,
+// due at once: the breach fires in the round that follows, not when the old
+// series' next step would have come (the managers' daily repeat, at 24
+// hours). It does whether the restore slot has its basis from schema 10 or
+// took it when the incident was last rescheduled.
+func TestDeadlineMovedIntoThePastFiresAtOnce(t *testing.T) {
+	p := DefaultPolicy()
+	for _, tc := range []struct {
+		name string
+		// slots turns the schedule at the report into what the ladder
+		// stores before the severity changes.
+		slots func(Incident, []Slot) []Slot
+	}{
+		{"basis as schema 10 sets it", func(_ Incident, s []Slot) []Slot { return s }},
+		{"basis taken on a reschedule", func(inc Incident, s []Slot) []Slot {
+			return inc.Reschedule(p, t0.Add(time.Hour), carriedOver(s))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inc, _, err := NewIncident("acme", SeverityNoncore, "slow", "", Actor{ID: "li"}, p, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inc.Acknowledge(Actor{ID: "wang"}, t0.Add(5*time.Minute))
+			slots := tc.slots(inc, inc.Reschedule(p, t0.Add(5*time.Minute), nil))
+			var restore Slot
+			for _, s := range slots {
+				if s.Clock == ClockRestore {
+					restore = s
+				}
+			}
+			if restore.Kind != TimerReminder || !restore.Basis.Equal(t0.Add(24*time.Hour)) {
+				t.Errorf("restore slot before the change %+v", restore)
+			}
+
+			now := t0.Add(20 * time.Hour)
+			if _, err := inc.SetSeverity(Actor{ID: "wang"}, SeverityCore, p, now); err != nil {
+				t.Fatal(err)
+			}
+			due, _ := inc.Fire(p, now, inc.Reschedule(p, now, slots))
+			breach := false
+			for _, x := range due {
+				breach = breach || (x.Clock == ClockRestore && x.Kind == TimerBreach)
+			}
+			if !breach {
+				t.Fatalf("due at once after the restore deadline moved to %v: %v", inc.Deadlines.Restore, alertsOf(due, inc, p))
+			}
+		})
+	}
+}

@@ -118,6 +118,111 @@ func TestUpgradeToSchema9KeepsTheSchedule(t *testing.T) {
 	}
 }
 
+// Schema 9 carried the slots over from schema 8 without the time their
+// series counts from; schema 10 gives them the basis the schedule counts
+// from (only the weekly follow-up's, which depends on the policy, stays
+// unset). Without it a deadline moved into the past waited for the old
+// series' next step: a normal incident raised to core 20 hours in had its
+// restore breach wait until the managers' daily repeat.
+func TestUpgradeToSchema10GivesSlotsTheirBasis(t *testing.T) {
+	for _, dialect := range []string{"postgres", "sqlite"} {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			s := oldDatabase(t, dialect, 8)
+			p := sla.DefaultPolicy()
+			eng := sla.Actor{ID: "wang"}
+			// Between them every track with a basis: a normal incident (ack,
+			// restore, the weekly follow-up), a core one (ack, onsite,
+			// restore), and a core one visited and pinged (restore, report,
+			// the ping's check, the weekly follow-up).
+			normal := newIncident(t, s, sla.SeverityNoncore, nil)
+			core := newIncident(t, s, sla.SeverityCore, nil)
+			visited := newIncident(t, s, sla.SeverityCore, func(inc *sla.Incident) {
+				inc.ArriveOnsite(eng, t0.Add(time.Hour))
+				inc.PingFollowUp(t0.Add(2 * time.Hour))
+			})
+			// The eager schedule as schema 8 kept it, every step pending.
+			for _, inc := range []sla.Incident{normal, core, visited} {
+				for _, x := range inc.Timers(p, t0.Add(2*time.Hour)) {
+					if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`INSERT INTO timers (incident_id, clock, kind, level, due_at, status)
+						VALUES (?, ?, ?, ?, ?, 'pending')`), inc.ID, string(x.Clock), string(x.Kind), x.Level, x.Due.UTC().Truncate(time.Microsecond)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if applied, err := s.Migrate(ctx); err != nil || !slices.Contains(applied, 9) || !slices.Contains(applied, 10) {
+				t.Fatalf("applied %v, %v", applied, err)
+			}
+
+			slotsOf := func(id int64) (sla.Incident, []sla.Slot) {
+				t.Helper()
+				inc, err := s.Incident(ctx, id) // as the engine reads it
+				if err != nil {
+					t.Fatal(err)
+				}
+				var stored []sla.Slot
+				if err := s.InTx(ctx, func(tx *storage.Tx) error {
+					var err error
+					stored, err = tx.Slots(ctx, id)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return inc, stored
+			}
+			tracks := map[string]bool{}
+			for _, id := range []int64{normal.ID, core.ID, visited.ID} {
+				inc, stored := slotsOf(id)
+				// The basis the ladder gives each series.
+				want := map[string]time.Time{}
+				for _, x := range inc.Reschedule(p, t0.Add(2*time.Hour), nil) {
+					want[x.Track()] = x.Basis
+				}
+				want["followup"] = time.Time{}
+				for _, x := range stored {
+					tracks[x.Track()] = true
+					if b, ok := want[x.Track()]; !ok || !x.Basis.Equal(b) {
+						t.Errorf("incident %d: %s slot after the upgrade %+v, want basis %v", id, x.Track(), x, b)
+					}
+				}
+			}
+			if len(tracks) != 6 {
+				t.Fatalf("tracks after the upgrade %v, want all six", tracks)
+			}
+
+			// The normal incident raised to core 20 hours in: the restore
+			// deadline moves to 4 hours after the report, and its breach is
+			// due at once.
+			inc, stored := slotsOf(normal.ID)
+			now := t0.Add(20 * time.Hour)
+			if _, err := inc.SetSeverity(eng, sla.SeverityCore, p, now); err != nil {
+				t.Fatal(err)
+			}
+			due, _ := inc.Fire(p, now, stored)
+			if !slices.ContainsFunc(due, func(x sla.Timer) bool { return x.Clock == sla.ClockRestore && x.Kind == sla.TimerBreach }) {
+				t.Fatalf("due once the restore deadline moved into the past: %+v", due)
+			}
+		})
+	}
+}
+
+// newIncident stores an incident of acme reported at t0, changed by change
+// (when not nil), without a schedule.
+func newIncident(t *testing.T, s *storage.Store, sev sla.Severity, change func(*sla.Incident)) sla.Incident {
+	t.Helper()
+	inc, _, err := sla.NewIncident("acme", sev, "集群很慢", "", sla.Actor{ID: "li"}, sla.DefaultPolicy(), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if change != nil {
+		change(&inc)
+	}
+	if err := s.InTx(context.Background(), func(tx *storage.Tx) error { return tx.InsertIncident(context.Background(), &inc) }); err != nil {
+		t.Fatal(err)
+	}
+	return inc
+}
+
 // oldDatabase is a database of the dialect at schema version upTo, with the
 // test directory, closed when the test ends.
 func oldDatabase(t *testing.T, dialect string, upTo int) *storage.Store {
