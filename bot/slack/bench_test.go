@@ -69,11 +69,14 @@ func benchIntake(b *testing.B, clients, events int) {
 
 	var rate, commits float64
 	var p50, p99 time.Duration
-	var cpuCommit, cpuEvent time.Duration // the machine's processor time per commit, per event
+	// The machine's processor time per raw commit and per event, and this
+	// process's per event (the load generator's and the bot's).
+	var cpuCommit, cpuEvent, cpuGo time.Duration
 	for i := 0; b.Loop(); i++ {
 		c0, cpuOK := bottest.MachineCPU()
 		commits = rawCommitRate(b, s, clients, events)
 		c1, _ := bottest.MachineCPU()
+		g1, _ := bottest.ProcessCPU()
 		lat := make([]time.Duration, events)
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -112,8 +115,10 @@ func benchIntake(b *testing.B, clients, events int) {
 		wg.Wait()
 		rate = float64(events) / time.Since(start).Seconds()
 		p50, p99 = bottest.Percentile(lat, 50), bottest.Percentile(lat, 99)
-		if c2, _ := bottest.MachineCPU(); cpuOK {
-			cpuCommit, cpuEvent = (c1-c0)/time.Duration(events), (c2-c1)/time.Duration(events)
+		c2, _ := bottest.MachineCPU()
+		g2, _ := bottest.ProcessCPU()
+		if cpuOK {
+			cpuCommit, cpuEvent, cpuGo = (c1-c0)/time.Duration(events), (c2-c1)/time.Duration(events), (g2-g1)/time.Duration(events)
 		}
 		var have int
 		if err := s.DB().Get(&have, `SELECT count(*) FROM incidents`); err != nil {
@@ -133,6 +138,7 @@ func benchIntake(b *testing.B, clients, events int) {
 		// two bounds the ratio of the rates.
 		b.ReportMetric(float64(cpuEvent)/float64(time.Microsecond), "cpu-us/event")
 		b.ReportMetric(float64(cpuCommit)/float64(time.Microsecond), "cpu-us/commit")
+		b.ReportMetric(float64(cpuGo)/float64(time.Microsecond), "go-cpu-us/event")
 	}
 	if batches, reqs := s.GroupStats(); batches > 0 {
 		b.ReportMetric(float64(reqs)/float64(batches), "per-batch")
