@@ -25,3 +25,21 @@ func (s *Store) GroupWaiting() int { return int(s.group.waiting.Load()) }
 // SetCalendarTTL sets how long the store trusts the overrides and critical
 // windows it holds.
 func (s *Store) SetCalendarTTL(d time.Duration) { s.calendar.ttl = d }
+
+// StatementsPrepared is how many statement texts the store has prepared for
+// its transactions.
+func (s *Store) StatementsPrepared() int {
+	if s.stmts == nil {
+		return 0
+	}
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	return len(s.stmts.ready)
+}
+
+// PreparedOnConnection is how many statements are prepared on the
+// transaction's connection (PostgreSQL's pg_prepared_statements).
+func (tx *Tx) PreparedOnConnection(ctx context.Context) (n int, err error) {
+	err = tx.tx.Tx.GetContext(ctx, &n, `SELECT count(*) FROM pg_prepared_statements`)
+	return n, err
+}

@@ -9,15 +9,17 @@ import (
 )
 
 // A transaction's statements go through stmtTx, which writes the rows it
-// holds (deferred.go) before a statement that reads their tables. (Issue
-// 16 tried preparing statements once per connection here; preparing on the
-// pool from inside a transaction could wait forever for a connection when
-// every one was in a transaction, so statements run as they are.)
+// holds (deferred.go) before a statement that reads their tables, and runs
+// statements prepared where it can (prepared.go).
 
 // stmtTx is a transaction that holds the rows it may defer.
 type stmtTx struct {
 	*sqlx.Tx
-	held deferred
+	// cache is the store's prepared statements (nil: none, SQLite); stmts
+	// are those this transaction has bound to its connection.
+	cache *stmtCache
+	stmts map[*sqlx.Stmt]*sqlx.Stmt
+	held  deferred
 	// failed is a flush's error, kept for the commit: a statement that
 	// cannot report it (QueryRowxContext) runs anyway, and the transaction
 	// must not commit.
@@ -35,6 +37,9 @@ func (t *stmtTx) writeHeldFor(ctx context.Context, query string) error {
 
 // exec runs a statement without looking at the held rows (flush's own).
 func (t *stmtTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
@@ -68,12 +73,15 @@ func (t *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sq
 	if err := t.writeHeldFor(ctx, query); err != nil {
 		return nil, err
 	}
-	return t.Tx.ExecContext(ctx, query, args...)
+	return t.exec(ctx, query, args...)
 }
 
 func (t *stmtTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if err := t.writeHeldFor(ctx, query); err != nil {
 		return nil, err
+	}
+	if st := t.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
@@ -82,17 +90,26 @@ func (t *stmtTx) QueryxContext(ctx context.Context, query string, args ...any) (
 	if err := t.writeHeldFor(ctx, query); err != nil {
 		return nil, err
 	}
+	if st := t.prepared(ctx, query); st != nil {
+		return st.QueryxContext(ctx, args...)
+	}
 	return t.Tx.QueryxContext(ctx, query, args...)
 }
 
 func (t *stmtTx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
 	t.writeHeldFor(ctx, query) // an error is kept for the commit
+	if st := t.prepared(ctx, query); st != nil {
+		return st.QueryRowxContext(ctx, args...)
+	}
 	return t.Tx.QueryRowxContext(ctx, query, args...)
 }
 
 func (t *stmtTx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
 	if err := t.writeHeldFor(ctx, query); err != nil {
 		return err
+	}
+	if st := t.prepared(ctx, query); st != nil {
+		return st.GetContext(ctx, dest, args...)
 	}
 	return t.Tx.GetContext(ctx, dest, query, args...)
 }
@@ -101,12 +118,15 @@ func (t *stmtTx) SelectContext(ctx context.Context, dest any, query string, args
 	if err := t.writeHeldFor(ctx, query); err != nil {
 		return err
 	}
-	return t.Tx.SelectContext(ctx, dest, query, args...)
+	return t.selectAside(ctx, dest, query, args...)
 }
 
 // selectAside is SelectContext without writing the held rows first: for a
 // reader that takes the held rows of its tables from memory
 // (Conversations).
 func (t *stmtTx) selectAside(ctx context.Context, dest any, query string, args ...any) error {
+	if st := t.prepared(ctx, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
 	return t.Tx.SelectContext(ctx, dest, query, args...)
 }

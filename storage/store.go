@@ -51,6 +51,9 @@ type Store struct {
 	// calendar holds the on-call overrides and critical windows in memory
 	// (calendarcache.go).
 	calendar *calendarCache
+	// stmts are the statements prepared for transactions (PostgreSQL;
+	// prepared.go).
+	stmts *stmtCache
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql://
@@ -72,7 +75,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		s = Store{db: db, dialect: Postgres, group: newGroup(), calendar: newCalendarCache()}
+		s = Store{db: db, dialect: Postgres, group: newGroup(), calendar: newCalendarCache(), stmts: newStmtCache(db)}
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 		if path == "" {
@@ -96,7 +99,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		s = Store{db: db, dialect: SQLite, group: newGroup(), calendar: newCalendarCache()}
 	}
 	if err := s.db.PingContext(ctx); err != nil {
-		s.db.Close()
+		s.Close()
 		return nil, fmt.Errorf("connect to %s database %s: %w", s.dialect, RedactDSN(dsn), redactErr(err, dsn))
 	}
 	return &s, nil
@@ -193,6 +196,9 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	s.stopGroup()
+	if s.stmts != nil {
+		s.stmts.close()
+	}
 	return s.db.Close()
 }
 
@@ -382,7 +388,7 @@ func (tx *Tx) committed() {
 
 // wrap is the store's transaction: its statements prepared on PostgreSQL.
 func (s *Store) wrap(tx *sqlx.Tx) *Tx {
-	return &Tx{tx: &stmtTx{Tx: tx}, dialect: s.dialect, calendar: s.calendar}
+	return &Tx{tx: &stmtTx{Tx: tx, cache: s.stmts}, dialect: s.dialect, calendar: s.calendar}
 }
 
 // InTx runs fn in a transaction and commits it if fn returns nil; otherwise
