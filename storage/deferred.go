@@ -99,7 +99,11 @@ func (t *stmtTx) flush(ctx context.Context) error {
 			for _, r := range rows {
 				args = append(args, r...)
 			}
-			if _, err := t.exec(ctx, t.Rebind(dt.insert+values(len(rows), dt.cols)+dt.suffix), args...); err != nil {
+			exec := t.exec
+			if len(rows) > heldRowsPrepared {
+				exec = t.execUnprepared
+			}
+			if _, err := exec(ctx, t.Rebind(dt.insert+values(len(rows), dt.cols)+dt.suffix), args...); err != nil {
 				return fmt.Errorf("%s (%d rows): %w", dt.what, len(dt.rows), mapErr(err))
 			}
 		}

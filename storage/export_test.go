@@ -37,9 +37,11 @@ func (s *Store) StatementsPrepared() int {
 	return len(s.stmts.ready)
 }
 
-// PreparedOnConnection is how many statements are prepared on the
-// transaction's connection (PostgreSQL's pg_prepared_statements).
-func (tx *Tx) PreparedOnConnection(ctx context.Context) (n int, err error) {
-	err = tx.tx.Tx.GetContext(ctx, &n, `SELECT count(*) FROM pg_prepared_statements`)
+// RanPrepared is how many times statements beginning with prefix ran
+// prepared on the transaction's connection (PostgreSQL 14's
+// pg_prepared_statements: the plans made for them).
+func (tx *Tx) RanPrepared(ctx context.Context, prefix string) (n int, err error) {
+	err = tx.tx.Tx.GetContext(ctx, &n, `SELECT COALESCE(sum(generic_plans + custom_plans), 0)
+		FROM pg_prepared_statements WHERE starts_with(statement, $1)`, prefix)
 	return n, err
 }

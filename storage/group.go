@@ -15,19 +15,24 @@ import (
 // share the commit, and there are never more busy connections than writers.
 // Nothing waits to fill a batch: a request alone is written at once.
 //
-// A batch that fails (a request's error, a constraint, a row another
-// transaction holds) is rolled back, and every request of it runs again on
-// its own, in its caller's goroutine (InTx): one bad request fails only
-// itself. Two rules keep one request from costing the others:
+// A batch in which a request fails (its error, a constraint, a row another
+// transaction holds) is rolled back; that request runs again on its own,
+// in its caller's goroutine (InTx), and the others again as a batch: one
+// bad request fails only itself. A batch that fails otherwise (its held
+// rows' statements, a panic) runs every request alone. Two rules keep one
+// request from costing the others:
 //
 //   - a request whose caller has gone by the time its turn comes is left
-//     out (it is answered with its context's error, never run);
-//   - after the first request, a row lock that another transaction holds
-//     fails the batch at once (FOR UPDATE NOWAIT) instead of waiting for it
-//     while holding the locks of the requests before: batches never wait in
-//     a cycle with each other or with a command (a deadlock that PostgreSQL
-//     would break after a second by failing one of them, perhaps the
-//     command).
+//     out (it is answered with its context's error, never run); a caller
+//     that goes while its request runs still fails the batch;
+//   - after the first request, an incident row that another transaction
+//     has locked fails the batch at once (FOR NO KEY UPDATE NOWAIT) instead
+//     of being waited for while holding the rows of the requests before, so
+//     a batch does not deadlock with a command over incidents (a deadlock
+//     PostgreSQL would break after a second by failing one of them, perhaps
+//     the command). A unique key another transaction is inserting (the same
+//     delivery id at once) is still waited for; such a rare deadlock is
+//     broken by PostgreSQL and the batch runs each request alone.
 //
 // A COMMIT that fails leaves the outcome unknown: as with InTx, every
 // request of the batch gets the error, and none runs again (a platform's
@@ -66,11 +71,12 @@ type groupResult struct {
 }
 
 // batchOutcome is what tryBatch reports: the batch committed (err nil),
-// failed before its commit (err, to run again alone), or its COMMIT failed
-// (commitErr, the outcome unknown). gone are the requests left out because
-// their callers had gone.
+// failed before its commit (err: the error of the request at index failed,
+// or errBatch with failed -1), or its COMMIT failed (commitErr, the outcome
+// unknown). gone are the requests left out because their callers had gone.
 type batchOutcome struct {
 	err, commitErr error
+	failed         int
 	gone           map[*groupReq]bool
 }
 
@@ -176,8 +182,10 @@ func (s *Store) groupWriter() {
 	}
 }
 
-// writeBatch runs the batch's requests in one transaction. On a failure
-// before the commit it rolls back and sends every request to run alone.
+// writeBatch runs the batch's requests in one transaction. When one
+// request fails, the batch is rolled back, that request runs again alone
+// and the others again as a batch; on any other failure before the commit
+// every request runs alone.
 func (s *Store) writeBatch(batch []*groupReq) {
 	taken := batch[:0]
 	for _, r := range batch {
@@ -185,28 +193,43 @@ func (s *Store) writeBatch(batch []*groupReq) {
 			taken = append(taken, r)
 		}
 	}
-	if len(taken) == 0 {
-		return
-	}
-	out := s.tryBatch(taken)
-	if out.err == nil && out.commitErr == nil {
-		s.group.batches.Add(1)
-		s.group.grouped.Add(int64(len(taken) - len(out.gone)))
-	}
-	ran := len(taken) - len(out.gone)
-	for _, r := range taken {
-		switch {
-		case out.gone[r]:
-			r.done <- groupResult{err: r.ctx.Err()}
-		case out.commitErr != nil:
-			r.done <- groupResult{err: out.commitErr}
-		case out.err == nil:
-			r.done <- groupResult{}
-		case ran == 1 && !errors.Is(out.err, errBatch):
-			r.done <- groupResult{err: out.err} // its own error: no need to run it again
-		default:
-			r.done <- groupResult{alone: true}
+	for len(taken) > 0 {
+		out := s.tryBatch(taken)
+		ran := len(taken) - len(out.gone)
+		if out.err != nil && out.failed >= 0 && ran > 1 {
+			rest := taken[:0:0]
+			for i, r := range taken {
+				switch {
+				case out.gone[r]:
+					r.done <- groupResult{err: r.ctx.Err()}
+				case i == out.failed:
+					r.done <- groupResult{alone: true}
+				default:
+					rest = append(rest, r)
+				}
+			}
+			taken = rest
+			continue
 		}
+		if out.err == nil && out.commitErr == nil && ran > 0 {
+			s.group.batches.Add(1)
+			s.group.grouped.Add(int64(ran))
+		}
+		for _, r := range taken {
+			switch {
+			case out.gone[r]:
+				r.done <- groupResult{err: r.ctx.Err()}
+			case out.commitErr != nil:
+				r.done <- groupResult{err: out.commitErr}
+			case out.err == nil:
+				r.done <- groupResult{}
+			case ran == 1 && !errors.Is(out.err, errBatch):
+				r.done <- groupResult{err: out.err} // its own error: no need to run it again
+			default:
+				r.done <- groupResult{alone: true}
+			}
+		}
+		return
 	}
 }
 
@@ -217,20 +240,35 @@ var errBatch = errors.New("batch failed")
 // fails the batch; the request panics again in its caller's goroutine when
 // it runs alone.
 func (s *Store) tryBatch(batch []*groupReq) (out batchOutcome) {
+	out.failed = -1
+	ran := 0
+	for _, r := range batch {
+		if r.ctx.Err() == nil {
+			ran++
+		}
+	}
+	if ran == 0 { // every caller has gone: nothing to begin
+		out.gone = make(map[*groupReq]bool, len(batch))
+		for _, r := range batch {
+			out.gone[r] = true
+		}
+		return out
+	}
 	tx, err := s.db.BeginTxx(context.Background(), nil)
 	if err != nil {
-		return batchOutcome{err: errBatch}
+		out.err = errBatch
+		return out
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			out.err = errBatch
+			out.err, out.failed = errBatch, -1
 		}
 		if out.err != nil || out.commitErr != nil {
 			tx.Rollback()
 		}
 	}()
 	t := s.wrap(tx)
-	for _, r := range batch {
+	for i, r := range batch {
 		if r.ctx.Err() != nil {
 			if out.gone == nil {
 				out.gone = map[*groupReq]bool{}
@@ -239,7 +277,7 @@ func (s *Store) tryBatch(batch []*groupReq) (out batchOutcome) {
 			continue
 		}
 		if err := r.fn(t); err != nil {
-			out.err = err
+			out.err, out.failed = err, i
 			return out
 		}
 		// From here on the transaction holds this request's locks: the next

@@ -81,7 +81,7 @@ func TestAFullPoolOfTransactionsGoesOn(t *testing.T) {
 		if _, err := tx.MarkInbound(ctx, "test", "ev-prepared", t0); err != nil {
 			return err
 		}
-		n, err := tx.PreparedOnConnection(ctx)
+		n, err := tx.RanPrepared(ctx, "INSERT INTO inbound_events")
 		if err == nil && n == 0 {
 			t.Error("the transaction's statement did not run prepared")
 		}
@@ -89,5 +89,90 @@ func TestAFullPoolOfTransactionsGoesOn(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPreparedStatementOutlivesASchemaChange: another replica's migration
+// changes the type of a column a prepared statement returns. PostgreSQL
+// then refuses the statement on every connection that prepared it; the
+// store forgets it, the transaction fails transiently (to be run again, not
+// quarantined), and the next one runs.
+func TestPreparedStatementOutlivesASchemaChange(t *testing.T) {
+	s := storagetest.Postgres(t)
+	ctx := context.Background()
+	setup(t, s)
+	inc := openIncident(t, s, "acme")
+	read := func() (prepared int, err error) {
+		err = s.InTx(ctx, func(tx *storage.Tx) error {
+			if _, err := tx.IncidentForUpdate(ctx, inc.ID); err != nil {
+				return err
+			}
+			prepared, err = tx.RanPrepared(ctx, "SELECT")
+			return err
+		})
+		return prepared, err
+	}
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		n, err := read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("the statement never ran prepared")
+		}
+	}
+	if _, err := s.DB().ExecContext(ctx, `ALTER TABLE incidents ALTER COLUMN title TYPE varchar(2000)`); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for range 5 {
+		_, err := read()
+		if err == nil {
+			continue
+		}
+		failed++
+		if !storage.Transient(err) {
+			t.Errorf("not transient: %v", err)
+		}
+	}
+	if failed > 1 {
+		t.Errorf("%d of 5 transactions failed after the schema change; the first may, the others must not", failed)
+	}
+}
+
+// TestStatementCacheOff: statement_cache=off in the URL (for a pooler that
+// moves transactions between server connections) is the store's, not sent
+// to the server, and no statement runs prepared.
+func TestStatementCacheOff(t *testing.T) {
+	ctx := context.Background()
+	dsn := storagetest.NewPostgresDB(t)
+	s, err := storage.Open(ctx, dsn+"&statement_cache=off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		err := s.InTx(ctx, func(tx *storage.Tx) error {
+			if _, err := tx.MarkInbound(ctx, "test", fmt.Sprintf("ev-%d", i), t0); err != nil {
+				return err
+			}
+			n, err := tx.RanPrepared(ctx, "")
+			if err == nil && n > 0 {
+				t.Errorf("transaction %d: %d statements ran prepared", i, n)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.StatementsPrepared(); n != 0 {
+		t.Errorf("%d statements prepared", n)
 	}
 }

@@ -84,6 +84,7 @@ func TestGroupCommitOneBadRequest(t *testing.T) {
 		ctx := context.Background()
 		setup(t, s)
 		const n, bad = 12, 5
+		_, beforeReqs := s.GroupStats()
 		errs := submit(t, s, n, func(i int, tx *storage.Tx) error {
 			if _, err := tx.MarkInbound(ctx, "test", fmt.Sprintf("ev-%d", i), t0); err != nil {
 				return err
@@ -104,6 +105,10 @@ func TestGroupCommitOneBadRequest(t *testing.T) {
 		}
 		if sla.ErrorCode(errs[bad]) != sla.EINVALID {
 			t.Errorf("the bad request's error: %v (%s)", errs[bad], sla.ErrorCode(errs[bad]))
+		}
+		// The bad one ran alone; the others committed in batches, not alone.
+		if _, reqs := s.GroupStats(); reqs-beforeReqs < n-1 {
+			t.Errorf("%d requests committed in batches, want at least %d", reqs-beforeReqs, n-1)
 		}
 	})
 }

@@ -125,18 +125,20 @@ func (s *Store) Incident(ctx context.Context, id int64) (sla.Incident, error) {
 }
 
 // IncidentForUpdate reads an incident and locks its row until the
-// transaction ends (SQLite's transactions are serial already). In a
-// transaction shared by group commit, a row another transaction holds
-// fails it at once rather than being waited for (the batch then runs
-// each request alone).
+// transaction ends (SQLite's transactions are serial already). The lock
+// is the one an UPDATE that keeps the key takes (FOR NO KEY UPDATE): it
+// excludes other changes of the incident, not the rows that refer to it
+// (a timeline event, a message). In a transaction shared by group commit,
+// a row another transaction holds fails it at once rather than being
+// waited for (the request then runs alone).
 func (tx *Tx) IncidentForUpdate(ctx context.Context, id int64) (sla.Incident, error) {
 	q := `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
 	switch {
 	case tx.dialect != Postgres:
 	case tx.shared:
-		q += ` FOR UPDATE NOWAIT`
+		q += ` FOR NO KEY UPDATE NOWAIT`
 	default:
-		q += ` FOR UPDATE`
+		q += ` FOR NO KEY UPDATE`
 	}
 	return getIncident(ctx, tx.tx, tx.tx.Rebind(q), id)
 }

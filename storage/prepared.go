@@ -2,9 +2,12 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Prepared statements (PostgreSQL). lib/pq sends every statement with its
@@ -23,9 +26,23 @@ import (
 // did, waits for a second connection, and with every connection in a
 // transaction that wait never ends: TestAFullPoolOfTransactionsGoesOn.)
 
-// stmtCacheMax bounds how many distinct statement texts are prepared (a
-// multi-row insert has one text per row count); others run unprepared.
-const stmtCacheMax = 256
+// A statement stops working on a connection when another replica's
+// migration changes the type of a column it returns ("cached plan must not
+// change result type"), or when the server forgot it: the error evicts the
+// text (every connection drops it; it is prepared afresh when next seen),
+// and the transaction fails transiently, to run again.
+//
+// Behind a pooler that moves transactions between server connections
+// (PgBouncer in transaction mode before 1.21), prepared statements do not
+// work: statement_cache=off in the database URL turns them off.
+
+// stmtCacheMax bounds how many distinct statement texts are prepared;
+// others run unprepared. heldRowsPrepared is the most rows a held-row
+// insert may have to be prepared (each row count is a text of its own).
+const (
+	stmtCacheMax     = 256
+	heldRowsPrepared = 8
+)
 
 // stmtCache holds the statements prepared on the pool, by text, and owns
 // the goroutine that prepares them.
@@ -81,6 +98,9 @@ func (c *stmtCache) prepareLoop(ctx context.Context) {
 		case q := <-c.todo:
 			st, err := c.db.PreparexContext(ctx, q)
 			if err != nil {
+				c.mu.Lock()
+				delete(c.seen, q) // tried again when next seen
+				c.mu.Unlock()
 				continue
 			}
 			c.mu.Lock()
@@ -89,6 +109,41 @@ func (c *stmtCache) prepareLoop(ctx context.Context) {
 		}
 	}
 }
+
+// evict forgets query's statement after err, when err says that a
+// connection cannot use it any more, and reports whether it did.
+func (c *stmtCache) evict(query string, err error) bool {
+	if !stalePrepared(err) {
+		return false
+	}
+	c.mu.Lock()
+	st := c.ready[query]
+	delete(c.ready, query)
+	delete(c.seen, query)
+	c.mu.Unlock()
+	if st != nil {
+		st.Close() // database/sql closes it on each connection as it is freed
+	}
+	return true
+}
+
+// stalePrepared reports whether err is PostgreSQL refusing a prepared
+// statement: its result type changed under it (0A000, "cached plan must
+// not change result type"), or the server does not know it (26000).
+func stalePrepared(err error) bool {
+	var pe *pq.Error
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Code == "26000" || (pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan"))
+}
+
+// errStalePrepared wraps the error of a statement evicted by evict: the
+// transaction fails transiently (Transient), to be run again.
+type errStalePrepared struct{ err error }
+
+func (e errStalePrepared) Error() string { return "prepared statement out of date: " + e.err.Error() }
+func (e errStalePrepared) Unwrap() error { return e.err }
 
 // close stops the preparer and closes the statements (Close, before the
 // pool closes).
@@ -119,7 +174,18 @@ func (t *stmtTx) prepared(ctx context.Context, query string) *sqlx.Stmt {
 	if t.stmts == nil {
 		t.stmts = map[*sqlx.Stmt]*sqlx.Stmt{}
 	}
-	s := t.Tx.StmtxContext(ctx, st)
+	// Not the caller's context: the binding is kept for the rest of the
+	// transaction, which may serve other callers (group commit).
+	s := t.Tx.StmtxContext(context.Background(), st)
 	t.stmts[st] = s
 	return s
+}
+
+// staleCheck passes a prepared statement's error on, evicting the
+// statement when the error says it is out of date.
+func (t *stmtTx) staleCheck(query string, err error) error {
+	if err != nil && t.cache != nil && t.cache.evict(query, err) {
+		return errStalePrepared{err}
+	}
+	return err
 }

@@ -125,6 +125,9 @@ func Transient(err error) bool {
 	if errors.As(err, &ne) {
 		return true
 	}
+	if errors.As(err, new(errStalePrepared)) {
+		return true // the statement is evicted: it runs afresh next time
+	}
 	var pe *pq.Error
 	if errors.As(err, &pe) {
 		switch pe.Code.Class() {

@@ -35,10 +35,17 @@ func (t *stmtTx) writeHeldFor(ctx context.Context, query string) error {
 	return nil
 }
 
+// execUnprepared runs a statement as it is, without looking at the held
+// rows (flush's, for texts too many to prepare).
+func (t *stmtTx) execUnprepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
 // exec runs a statement without looking at the held rows (flush's own).
 func (t *stmtTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := t.prepared(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
+		res, err := st.ExecContext(ctx, args...)
+		return res, t.staleCheck(query, err)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
 }
@@ -81,7 +88,8 @@ func (t *stmtTx) QueryContext(ctx context.Context, query string, args ...any) (*
 		return nil, err
 	}
 	if st := t.prepared(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, t.staleCheck(query, err)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
@@ -91,7 +99,8 @@ func (t *stmtTx) QueryxContext(ctx context.Context, query string, args ...any) (
 		return nil, err
 	}
 	if st := t.prepared(ctx, query); st != nil {
-		return st.QueryxContext(ctx, args...)
+		rows, err := st.QueryxContext(ctx, args...)
+		return rows, t.staleCheck(query, err)
 	}
 	return t.Tx.QueryxContext(ctx, query, args...)
 }
@@ -109,7 +118,7 @@ func (t *stmtTx) GetContext(ctx context.Context, dest any, query string, args ..
 		return err
 	}
 	if st := t.prepared(ctx, query); st != nil {
-		return st.GetContext(ctx, dest, args...)
+		return t.staleCheck(query, st.GetContext(ctx, dest, args...))
 	}
 	return t.Tx.GetContext(ctx, dest, query, args...)
 }
@@ -126,7 +135,7 @@ func (t *stmtTx) SelectContext(ctx context.Context, dest any, query string, args
 // (Conversations).
 func (t *stmtTx) selectAside(ctx context.Context, dest any, query string, args ...any) error {
 	if st := t.prepared(ctx, query); st != nil {
-		return st.SelectContext(ctx, dest, args...)
+		return t.staleCheck(query, st.SelectContext(ctx, dest, args...))
 	}
 	return t.Tx.SelectContext(ctx, dest, query, args...)
 }

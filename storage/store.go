@@ -68,14 +68,21 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		if _, err := url.Parse(dsn); err != nil {
 			return nil, fmt.Errorf("open postgres %s: not a valid URL (percent-encode special characters in the user name and password)", RedactDSN(dsn))
 		}
-		db, err := sqlx.Open("postgres", withBinaryParameters(dsn))
+		driverDSN, prepare := statementCache(withBinaryParameters(dsn))
+		db, err := sqlx.Open("postgres", driverDSN)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres %s: %w", RedactDSN(dsn), err)
 		}
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		s = Store{db: db, dialect: Postgres, group: newGroup(), calendar: newCalendarCache(), stmts: newStmtCache(db)}
+		// Connections are renewed now and then even when busy: a statement
+		// prepared on one never outlives a schema change by long.
+		db.SetConnMaxLifetime(30 * time.Minute)
+		s = Store{db: db, dialect: Postgres, group: newGroup(), calendar: newCalendarCache()}
+		if prepare {
+			s.stmts = newStmtCache(db)
+		}
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 		if path == "" {
@@ -566,6 +573,25 @@ func withBinaryParameters(dsn string) string {
 	q.Set("binary_parameters", "yes")
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// statementCache takes the store's own statement_cache parameter out of a
+// PostgreSQL URL (the driver would send it to the server): "off" runs every
+// statement unprepared, for a pooler that moves transactions between server
+// connections (PgBouncer in transaction mode before 1.21).
+func statementCache(dsn string) (string, bool) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn, true
+	}
+	q := u.Query()
+	if !q.Has("statement_cache") {
+		return dsn, true
+	}
+	on := q.Get("statement_cache") != "off"
+	q.Del("statement_cache")
+	u.RawQuery = q.Encode()
+	return u.String(), on
 }
 
 // values renders n rows of cols placeholders, "(?, ?), (?, ?)", for one
