@@ -110,6 +110,14 @@ type Result struct {
 	Severity sla.Severity
 	// Evidence are the words and cues that weighed most for the verdict.
 	Evidence []string
+	// read is what reading the message found that FollowUp needs again.
+	read *reading
+}
+
+// reading is the lexicon's cues of a message, kept with its verdict.
+type reading struct {
+	text string
+	cues []cue
 }
 
 // Reason is a one-line explanation for the timeline, the card and logs:
@@ -164,15 +172,15 @@ const MaxLen = 4096
 
 // Probabilities returns the model's probabilities for a message.
 func (m *Model) Probabilities(text string) Probs {
-	p, _, _ := m.score(text)
+	p, _, _, _ := m.score(text)
 	return p
 }
 
-func (m *Model) score(text string) (Probs, []feature, []int32) {
+func (m *Model) score(text string) (Probs, []feature, []int32, []cue) {
 	if len(text) > MaxLen {
 		text = text[:MaxLen]
 	}
-	fs := extract(text)
+	fs, cues := extractCues(text)
 	idx := make([]int32, len(fs))
 	n := 0
 	for i, f := range fs {
@@ -198,7 +206,7 @@ func (m *Model) score(text string) (Probs, []feature, []int32) {
 		}
 	}
 	p := softmax(s)
-	return Probs{Core: p[0], Noncore: p[1], None: p[2]}, fs, idx
+	return Probs{Core: p[0], Noncore: p[1], None: p[2]}, fs, idx, cues
 }
 
 // scale is the value of each of n binary features: the vector has unit
@@ -229,8 +237,11 @@ func softmax(s [nclass]float64) [nclass]float64 {
 
 // Classify decides about one message.
 func (m *Model) Classify(text string) Result {
-	p, fs, idx := m.score(text)
+	p, fs, idx, cues := m.score(text)
 	r := Result{Probs: p, Severity: sla.SeverityNoncore}
+	if len(text) <= MaxLen { // score read all of it
+		r.read = &reading{text: text, cues: cues}
+	}
 	faultClass := 1
 	if p.Core > p.Noncore {
 		r.Severity, faultClass = sla.SeverityCore, 0

@@ -155,6 +155,13 @@ func digitShape(w string) string {
 
 // extract returns the features of a message, each once.
 func extract(text string) []feature {
+	fs, _ := extractCues(text)
+	return fs
+}
+
+// extractCues is extract, with the lexicon's cues of the text (which
+// FollowUp reads again).
+func extractCues(text string) ([]feature, []cue) {
 	norm := normalize(text)
 	toks := tokenize(norm)
 	seen := map[string]bool{}
@@ -236,5 +243,5 @@ func extract(text string) []feature {
 		add("p:bang", "!")
 	}
 	add("bias", "")
-	return out
+	return out, cues
 }

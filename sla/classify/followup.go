@@ -188,7 +188,11 @@ func FollowUp(msg string, r Result, convs []sla.Conversation) int {
 		return latest()
 	}
 	cues := map[string]bool{}
-	for _, c := range lexiconCues(norm) {
+	read := r.read
+	if read == nil || read.text != msg { // a verdict on another text, or made without reading
+		read = &reading{text: msg, cues: lexiconCues(norm)}
+	}
+	for _, c := range read.cues {
 		cues[c.name] = true
 	}
 	opening := strings.TrimLeft(norm, " ,;:!?-—…")

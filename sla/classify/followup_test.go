@@ -67,7 +67,15 @@ func followUpAccuracy(t testing.TB, m *Model, file string) (same, sameOK, newN, 
 				convs = []sla.Conversation{{Incident: sla.Incident{ID: 1, Title: l.text, ReportedAt: now}, LastCustomerAt: now, Said: []string{l.text}}}
 				continue
 			}
-			got := FollowUp(l.text, m.Classify(l.text), convs)
+			r := m.Classify(l.text)
+			got := FollowUp(l.text, r, convs)
+			// The cues kept with the verdict are the ones reading it afresh finds.
+			if r.read == nil && len(l.text) <= MaxLen {
+				t.Errorf("%q: no cues kept with the verdict", l.text)
+			}
+			if r.read = nil; FollowUp(l.text, r, convs) != got {
+				t.Errorf("%q: another decision without the cues kept with the verdict", l.text)
+			}
 			switch l.relation {
 			case "same":
 				same++
