@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -71,12 +72,12 @@ type groupResult struct {
 }
 
 // batchOutcome is what tryBatch reports: the batch committed (err nil),
-// failed before its commit (err: the error of the request at index failed,
-// or errBatch with failed -1), or its COMMIT failed (commitErr, the outcome
+// failed before its commit (err: the error of the request failed, or
+// errBatch with failed nil), or its COMMIT failed (commitErr, the outcome
 // unknown). gone are the requests left out because their callers had gone.
 type batchOutcome struct {
 	err, commitErr error
-	failed         int
+	failed         *groupReq
 	gone           map[*groupReq]bool
 }
 
@@ -193,44 +194,51 @@ func (s *Store) writeBatch(batch []*groupReq) {
 			taken = append(taken, r)
 		}
 	}
-	for len(taken) > 0 {
+	for {
+		taken = answerGone(taken, nil)
+		if len(taken) == 0 {
+			return
+		}
 		out := s.tryBatch(taken)
-		ran := len(taken) - len(out.gone)
-		if out.err != nil && out.failed >= 0 && ran > 1 {
-			rest := taken[:0:0]
-			for i, r := range taken {
-				switch {
-				case out.gone[r]:
-					r.done <- groupResult{err: r.ctx.Err()}
-				case i == out.failed:
-					r.done <- groupResult{alone: true}
-				default:
-					rest = append(rest, r)
-				}
-			}
-			taken = rest
+		taken = answerGone(taken, out.gone)
+		if out.failed != nil && len(taken) > 1 {
+			out.failed.done <- groupResult{alone: true}
+			taken = slices.DeleteFunc(taken, func(r *groupReq) bool { return r == out.failed })
 			continue
 		}
-		if out.err == nil && out.commitErr == nil && ran > 0 {
+		if out.err == nil && out.commitErr == nil {
 			s.group.batches.Add(1)
-			s.group.grouped.Add(int64(ran))
+			s.group.grouped.Add(int64(len(taken)))
 		}
 		for _, r := range taken {
 			switch {
-			case out.gone[r]:
-				r.done <- groupResult{err: r.ctx.Err()}
 			case out.commitErr != nil:
 				r.done <- groupResult{err: out.commitErr}
 			case out.err == nil:
 				r.done <- groupResult{}
-			case ran == 1 && !errors.Is(out.err, errBatch):
-				r.done <- groupResult{err: out.err} // its own error: no need to run it again
+			case out.failed != nil:
+				r.done <- groupResult{err: out.err} // alone in the batch: its own error
 			default:
 				r.done <- groupResult{alone: true}
 			}
 		}
 		return
 	}
+}
+
+// answerGone answers the requests whose callers have gone (those in gone,
+// or, when gone is nil, every one whose context is done) with their
+// context's error, and returns the others.
+func answerGone(reqs []*groupReq, gone map[*groupReq]bool) []*groupReq {
+	live := reqs[:0:0]
+	for _, r := range reqs {
+		if gone[r] || (gone == nil && r.ctx.Err() != nil) {
+			r.done <- groupResult{err: r.ctx.Err()}
+			continue
+		}
+		live = append(live, r)
+	}
+	return live
 }
 
 // errBatch is a batch failing for a reason that is not one request's error.
@@ -240,20 +248,6 @@ var errBatch = errors.New("batch failed")
 // fails the batch; the request panics again in its caller's goroutine when
 // it runs alone.
 func (s *Store) tryBatch(batch []*groupReq) (out batchOutcome) {
-	out.failed = -1
-	ran := 0
-	for _, r := range batch {
-		if r.ctx.Err() == nil {
-			ran++
-		}
-	}
-	if ran == 0 { // every caller has gone: nothing to begin
-		out.gone = make(map[*groupReq]bool, len(batch))
-		for _, r := range batch {
-			out.gone[r] = true
-		}
-		return out
-	}
 	tx, err := s.db.BeginTxx(context.Background(), nil)
 	if err != nil {
 		out.err = errBatch
@@ -261,15 +255,15 @@ func (s *Store) tryBatch(batch []*groupReq) (out batchOutcome) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			out.err, out.failed = errBatch, -1
+			out.err, out.failed = errBatch, nil
 		}
 		if out.err != nil || out.commitErr != nil {
 			tx.Rollback()
 		}
 	}()
 	t := s.wrap(tx)
-	for i, r := range batch {
-		if r.ctx.Err() != nil {
+	for _, r := range batch {
+		if r.ctx.Err() != nil { // its caller left while the ones before ran
 			if out.gone == nil {
 				out.gone = map[*groupReq]bool{}
 			}
@@ -277,7 +271,7 @@ func (s *Store) tryBatch(batch []*groupReq) (out batchOutcome) {
 			continue
 		}
 		if err := r.fn(t); err != nil {
-			out.err, out.failed = err, i
+			out.err, out.failed = err, r
 			return out
 		}
 		// From here on the transaction holds this request's locks: the next

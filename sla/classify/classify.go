@@ -120,6 +120,15 @@ type reading struct {
 	cues []cue
 }
 
+// cuesOf returns the lexicon's cues of msg (normalized: norm), kept with
+// the verdict when it is a verdict on msg.
+func (r Result) cuesOf(msg, norm string) []cue {
+	if r.read != nil && r.read.text == msg {
+		return r.read.cues
+	}
+	return lexiconCues(norm)
+}
+
 // Reason is a one-line explanation for the timeline, the card and logs:
 // "core 0.93: 宕机 · 所有 · outage+broad".
 func (r Result) Reason() string {

@@ -188,11 +188,7 @@ func FollowUp(msg string, r Result, convs []sla.Conversation) int {
 		return latest()
 	}
 	cues := map[string]bool{}
-	read := r.read
-	if read == nil || read.text != msg { // a verdict on another text, or made without reading
-		read = &reading{text: msg, cues: lexiconCues(norm)}
-	}
-	for _, c := range read.cues {
+	for _, c := range r.cuesOf(msg, norm) {
 		cues[c.name] = true
 	}
 	opening := strings.TrimLeft(norm, " ,;:!?-—…")
