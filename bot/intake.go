@@ -149,7 +149,7 @@ func (s *Service) customerMessage(ctx context.Context, tx *storage.Tx, in chat.I
 		return err
 	}
 	if j := classify.FollowUp(in.Text, verdict, convs); j >= 0 {
-		return attach(convs[j].Incident.ID)
+		return attach(convs[j].IncidentID)
 	}
 	if !fault {
 		res.Decision = sla.DecisionChatter
@@ -223,8 +223,8 @@ func (s *Service) staffMessage(ctx context.Context, tx *storage.Tx, in chat.Inbo
 		}
 		var waiting []int64
 		for _, c := range convs {
-			if c.Incident.AckedAt.IsZero() {
-				waiting = append(waiting, c.Incident.ID)
+			if c.AckedAt.IsZero() {
+				waiting = append(waiting, c.IncidentID)
 			}
 		}
 		if len(waiting) == 1 {

@@ -19,8 +19,12 @@ const (
 
 // Conversation is an incident still being worked on, with what the
 // customer said about it, for deciding whether a new message continues it.
+// It carries only what that decision reads, not the whole incident.
 type Conversation struct {
-	Incident Incident
+	IncidentID int64
+	// AckedAt is when an engineer acknowledged the incident (zero: it still
+	// awaits a reply).
+	AckedAt time.Time
 	// LastCustomerAt is when the customer last wrote about it (the report,
 	// or a message that joined it).
 	LastCustomerAt time.Time

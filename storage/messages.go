@@ -151,15 +151,20 @@ func (tx *Tx) Conversations(ctx context.Context, customerID string, limit int) (
 	// PostgreSQL plan for a tenth of the table (a hash join over every
 	// message) instead of a few index lookups.
 	var rows []struct {
-		incidentRow
-		At       sql.NullTime   `db:"m_at"`
-		Body     sql.NullString `db:"m_body"`
-		Decision sql.NullString `db:"m_decision"`
+		ID         int64          `db:"id"`
+		Title      string         `db:"title"`
+		ReportedAt time.Time      `db:"reported_at"`
+		AckedAt    sql.NullTime   `db:"acked_at"`
+		At         sql.NullTime   `db:"m_at"`
+		Body       sql.NullString `db:"m_body"`
+		Decision   sql.NullString `db:"m_decision"`
 	}
 	// The messages held in the transaction are not in the table yet: they
-	// are read from memory below rather than written first.
-	if err := tx.tx.selectAside(ctx, &rows, tx.tx.Rebind(`SELECT i.*, m.at AS m_at, m.body AS m_body, m.decision AS m_decision
-		FROM (SELECT `+incidentCols+` FROM incidents
+	// are read from memory below rather than written first. Only the
+	// columns a conversation carries are read: each costs its decoding.
+	if err := tx.tx.selectAside(ctx, &rows, tx.tx.Rebind(`SELECT i.id, i.title, i.reported_at, i.acked_at,
+			m.at AS m_at, m.body AS m_body, m.decision AS m_decision
+		FROM (SELECT id, title, reported_at, acked_at FROM incidents
 			WHERE customer_id = ? AND status IN ('triage', 'open', 'acknowledged', 'onsite') ORDER BY reported_at DESC, id DESC
 			LIMIT `+strconv.Itoa(limit)+`) i
 		LEFT JOIN messages m ON m.incident_id = i.id AND NOT m.staff
@@ -168,9 +173,9 @@ func (tx *Tx) Conversations(ctx context.Context, customerID string, limit int) (
 	}
 	var out []sla.Conversation
 	for _, r := range rows {
-		if len(out) == 0 || out[len(out)-1].Incident.ID != r.ID {
-			inc := r.incident()
-			out = append(out, sla.Conversation{Incident: inc, LastCustomerAt: inc.ReportedAt, Said: []string{inc.Title}})
+		if len(out) == 0 || out[len(out)-1].IncidentID != r.ID {
+			out = append(out, sla.Conversation{IncidentID: r.ID, AckedAt: fromNull(r.AckedAt), LastCustomerAt: r.ReportedAt.UTC(),
+				Said: []string{r.Title}})
 		}
 		if !r.At.Valid {
 			continue
@@ -186,7 +191,7 @@ func (tx *Tx) Conversations(ctx context.Context, customerID string, limit int) (
 	for _, m := range tx.heldMessages() {
 		for i := range out {
 			c := &out[i]
-			if c.Incident.ID != m.incidentID || m.staff {
+			if c.IncidentID != m.incidentID || m.staff {
 				continue
 			}
 			if at := m.at.UTC(); at.After(c.LastCustomerAt) {

@@ -64,7 +64,7 @@ func followUpAccuracy(t testing.TB, m *Model, file string) (same, sameOK, newN, 
 		for i, l := range conv {
 			now = now.Add(l.gap)
 			if i == 0 {
-				convs = []sla.Conversation{{Incident: sla.Incident{ID: 1, Title: l.text, ReportedAt: now}, LastCustomerAt: now, Said: []string{l.text}}}
+				convs = []sla.Conversation{{IncidentID: 1, LastCustomerAt: now, Said: []string{l.text}}}
 				continue
 			}
 			r := m.Classify(l.text)
@@ -96,7 +96,7 @@ func followUpAccuracy(t testing.TB, m *Model, file string) (same, sameOK, newN, 
 				convs[got].Said = append(convs[got].Said, l.text)
 				convs[got].LastCustomerAt = now
 			} else {
-				c := sla.Conversation{Incident: sla.Incident{ID: int64(len(convs) + 1), Title: l.text, ReportedAt: now}, LastCustomerAt: now, Said: []string{l.text}}
+				c := sla.Conversation{IncidentID: int64(len(convs) + 1), LastCustomerAt: now, Said: []string{l.text}}
 				convs = append([]sla.Conversation{c}, convs...)
 			}
 		}
