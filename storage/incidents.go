@@ -239,7 +239,8 @@ func (tx *Tx) AppendEvents(ctx context.Context, incidentID int64, evs ...sla.Eve
 // timelineRows are timeline events, written when the transaction next
 // reads the timeline or commits (deferred.go).
 var timelineRows = deferredTable{name: "timeline", what: "timeline",
-	insert: `INSERT INTO timeline (incident_id, at, kind, actor_id, actor_name, body, data) VALUES `, cols: 7}
+	columns: `incident_id, at, kind, actor_id, actor_name, body, data`,
+	types:   []string{"bigint", "timestamptz", "text", "text", "text", "text", "text"}}
 
 // Timeline returns an incident's events, oldest first.
 func (s *Store) Timeline(ctx context.Context, incidentID int64) ([]sla.Event, error) {
@@ -297,8 +298,9 @@ func (tx *Tx) BindThread(ctx context.Context, t ThreadRef, incidentID int64, now
 // the threads or commits (deferred.go); the first binding of a thread
 // stands.
 var threadRows = deferredTable{name: "incident_threads", what: "bind threads",
-	insert: `INSERT INTO incident_threads (platform, chat_id, thread_id, incident_id, origin, bound_at) VALUES `, cols: 6,
-	suffix: ` ON CONFLICT (platform, chat_id, thread_id) DO NOTHING`}
+	columns: `platform, chat_id, thread_id, incident_id, origin, bound_at`,
+	types:   []string{"text", "text", "text", "bigint", "boolean", "timestamptz"},
+	suffix:  ` ON CONFLICT (platform, chat_id, thread_id) DO NOTHING`}
 
 // RebindThread moves a thread to another incident: the conversation in it
 // goes on there.

@@ -50,8 +50,10 @@ func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 
 // messageRows are stored messages, in the order they were written.
 var messageRows = deferredTable{name: "messages", what: "insert messages",
-	insert: `INSERT INTO messages (at, platform, chat_id, thread_id, message_id, customer_id, author_id, author_name, staff, body,
-		verdict, confidence, reason, decision, incident_id) VALUES `, cols: 15}
+	columns: `at, platform, chat_id, thread_id, message_id, customer_id, author_id, author_name, staff, body,
+		verdict, confidence, reason, decision, incident_id`,
+	types: []string{"timestamptz", "text", "text", "text", "text", "text", "text", "text", "boolean", "text",
+		"text", "double precision", "text", "text", "bigint"}}
 
 // heldMessage is what Conversations needs of a held message row.
 type heldMessage struct {

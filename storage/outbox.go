@@ -46,8 +46,8 @@ func (tx *Tx) Enqueue(ctx context.Context, now time.Time, msgs ...Outgoing) erro
 // outboxRows are messages to send, written when the transaction next reads
 // the outbox or commits (deferred.go), in the order they were enqueued.
 var outboxRows = deferredTable{name: "outbox", what: "enqueue",
-	insert: `INSERT INTO outbox (created_at, platform, chat_id, thread_id, incident_id, kind, body, next_attempt_at, mentions, payload, topic) VALUES `,
-	cols:   11}
+	columns: `created_at, platform, chat_id, thread_id, incident_id, kind, body, next_attempt_at, mentions, payload, topic`,
+	types:   []string{"timestamptz", "text", "text", "text", "bigint", "text", "text", "timestamptz", "text", "text", "text"}}
 
 // urgency ranks the messages of one turn: cards, answers and incident
 // changes first (0), then reminders and escalations (1), then scheduled

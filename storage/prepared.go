@@ -37,12 +37,8 @@ import (
 // work: statement_cache=off in the database URL turns them off.
 
 // stmtCacheMax bounds how many distinct statement texts are prepared;
-// others run unprepared. heldRowsPrepared is the most rows a held-row
-// insert may have to be prepared (each row count is a text of its own).
-const (
-	stmtCacheMax     = 256
-	heldRowsPrepared = 8
-)
+// others run unprepared.
+const stmtCacheMax = 256
 
 // stmtCache holds the statements prepared on the pool, by text, and owns
 // the goroutine that prepares them.

@@ -20,6 +20,8 @@ type stmtTx struct {
 	cache *stmtCache
 	stmts map[*sqlx.Stmt]*sqlx.Stmt
 	held  deferred
+	// arrays writes the held rows in one statement, as arrays (PostgreSQL).
+	arrays bool
 	// failed is a flush's error, kept for the commit: a statement that
 	// cannot report it (QueryRowxContext) runs anyway, and the transaction
 	// must not commit.
@@ -33,12 +35,6 @@ func (t *stmtTx) writeHeldFor(ctx context.Context, query string) error {
 		return err
 	}
 	return nil
-}
-
-// execUnprepared runs a statement as it is, without looking at the held
-// rows (flush's, for texts too many to prepare).
-func (t *stmtTx) execUnprepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, query, args...)
 }
 
 // exec runs a statement without looking at the held rows (flush's own).

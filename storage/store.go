@@ -395,7 +395,7 @@ func (tx *Tx) committed() {
 
 // wrap is the store's transaction: its statements prepared on PostgreSQL.
 func (s *Store) wrap(tx *sqlx.Tx) *Tx {
-	return &Tx{tx: &stmtTx{Tx: tx, cache: s.stmts}, dialect: s.dialect, calendar: s.calendar}
+	return &Tx{tx: &stmtTx{Tx: tx, cache: s.stmts, arrays: s.dialect == Postgres}, dialect: s.dialect, calendar: s.calendar}
 }
 
 // InTx runs fn in a transaction and commits it if fn returns nil; otherwise

@@ -74,7 +74,8 @@ func (tx *Tx) SaveSlots(ctx context.Context, incidentID int64, before, after []s
 // slots or commits (deferred.go); of one slot saved twice the later
 // stands.
 var slotRows = deferredTable{name: "timer_slots", what: "save timers",
-	insert: `INSERT INTO timer_slots (` + slotCols + `) VALUES `, cols: 8,
+	columns: slotCols,
+	types:   []string{"bigint", "text", "text", "text", "integer", "timestamptz", "timestamptz", "text"},
 	suffix: ` ON CONFLICT (incident_id, track) DO UPDATE SET clock = excluded.clock, kind = excluded.kind, level = excluded.level,
 		due_at = excluded.due_at, basis = excluded.basis, status = excluded.status`,
 	key: func(row []any) string { return fmt.Sprint(row[0], "/", row[1]) }}
