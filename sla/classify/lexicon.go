@@ -1,7 +1,9 @@
 package classify
 
 import (
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // A cue is a lexicon category found in a message, with the phrase that
@@ -133,18 +135,23 @@ func compileEN(ps []string) []enPhrase {
 }
 
 // enIndex finds the English phrases that may start at a word: by their
-// first word, and those whose first word is a prefix ("crash*"), which are
-// tried everywhere.
+// first word, and those whose first word is a prefix ("crash*") by the
+// prefix's first byte (a word can only start with it if it starts with
+// that byte).
 type enIndex struct {
 	byFirst  map[string][]enPhrase
-	prefixed []enPhrase
+	prefixed map[byte][]enPhrase
 }
 
 func indexEN(ps []enPhrase) enIndex {
-	x := enIndex{byFirst: map[string][]enPhrase{}}
+	x := enIndex{byFirst: map[string][]enPhrase{}, prefixed: map[byte][]enPhrase{}}
 	for _, p := range ps {
 		if p.prefix && len(p.words) == 1 {
-			x.prefixed = append(x.prefixed, p)
+			if p.words[0] == "" {
+				panic("classify: the lexicon has an empty prefix phrase")
+			}
+			b := p.words[0][0]
+			x.prefixed[b] = append(x.prefixed[b], p)
 			continue
 		}
 		x.byFirst[p.words[0]] = append(x.byFirst[p.words[0]], p)
@@ -152,29 +159,74 @@ func indexEN(ps []enPhrase) enIndex {
 	return x
 }
 
-// candidates calls fn with every phrase that may start at word i.
+// candidates calls fn with every phrase that may start at word i, in the
+// lexicon's order within each kind.
 func (x enIndex) candidates(t text, i int, fn func(enPhrase)) {
-	for _, p := range x.byFirst[t.words[i]] {
+	w := t.words[i]
+	for _, p := range x.byFirst[w] {
 		fn(p)
 	}
-	if s := t.stems[i]; s != t.words[i] {
+	if s := t.stems[i]; s != w {
 		for _, p := range x.byFirst[s] {
 			fn(p)
 		}
 	}
-	for _, p := range x.prefixed {
-		fn(p)
+	if w != "" {
+		for _, p := range x.prefixed[w[0]] {
+			fn(p)
+		}
 	}
 }
 
-// compiled are the categories' English phrases, indexed, in order.
-var compiled = func() []enIndex {
-	out := make([]enIndex, len(categories))
+// zhPhrase is a Chinese phrase and its first rune: a text without that
+// rune cannot hold the phrase, and is not searched for it.
+type zhPhrase struct {
+	text  string
+	first rune
+}
+
+// compiled are the categories' English phrases, indexed, and their Chinese
+// ones, in order.
+var compiled, compiledZH = func() ([]enIndex, [][]zhPhrase) {
+	en := make([]enIndex, len(categories))
+	zh := make([][]zhPhrase, len(categories))
 	for i, c := range categories {
-		out[i] = indexEN(compileEN(c.en))
+		en[i] = indexEN(compileEN(c.en))
+		for _, p := range c.zh {
+			r, _ := utf8.DecodeRuneInString(p)
+			zh[i] = append(zh[i], zhPhrase{text: p, first: r})
+		}
 	}
-	return out
+	return en, zh
 }()
+
+// runeSet is the runes of a text, for asking whether one occurs in it.
+type runeSet struct {
+	ascii [128]bool
+	other []rune // sorted
+}
+
+func runesOf(s string) runeSet {
+	var rs runeSet
+	for _, r := range s {
+		if r < 128 {
+			rs.ascii[r] = true
+		} else {
+			rs.other = append(rs.other, r)
+		}
+	}
+	slices.Sort(rs.other)
+	rs.other = slices.Compact(rs.other)
+	return rs
+}
+
+func (rs *runeSet) has(r rune) bool {
+	if r >= 0 && r < 128 {
+		return rs.ascii[r]
+	}
+	_, ok := slices.BinarySearch(rs.other, r)
+	return ok
+}
 
 // text is a message prepared for phrase matching: its English words (a
 // clause break or Chinese run as "|") and their stems.
@@ -231,9 +283,14 @@ func lexiconCues(norm string) []cue {
 	enCovered := make([]bool, len(words)+1)
 	var out []cue
 	found := map[string]bool{}
+	present := runesOf(norm)
 	for ci, c := range categories {
 		var neg, pos string
-		for _, p := range c.zh {
+		for _, zp := range compiledZH[ci] {
+			if !present.has(zp.first) {
+				continue // (strings.Index would not find it)
+			}
+			p := zp.text
 			for from := 0; ; {
 				i := strings.Index(norm[from:], p)
 				if i < 0 {
