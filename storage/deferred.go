@@ -27,8 +27,8 @@ import (
 // tables have rows, so it is prepared once. SQLite, where a statement is
 // no round trip, takes one multi-row INSERT per table.
 
-// deferredChunk bounds the rows of one statement (PostgreSQL takes at most
-// 65,535 parameters, SQLite 32,766).
+// deferredChunk bounds the rows of one SQLite statement (it takes at most
+// 32,766 parameters); PostgreSQL's one statement takes an array a column.
 const deferredChunk = 500
 
 // deferredTable is the rows held for one table.

@@ -42,7 +42,11 @@ import (
 // Group commit limits.
 const (
 	// groupWritersPostgres is how many batches PostgreSQL writes at once.
-	groupWritersPostgres = 4
+	// Two make batches of 3–4 at 16 clients and cost less processor time
+	// per intake than four (fewer BEGINs, held-row statements and COMMITs
+	// per intake) at the same rate; one runs its round trips one after
+	// another and halves the rate (docs/benchmarks.md).
+	groupWritersPostgres = 2
 	// groupMax bounds a batch: how long a lock taken by its first request
 	// is held, and how much one failure makes run again.
 	groupMax = 32
