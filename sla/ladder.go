@@ -59,9 +59,19 @@ func sameTime(a, b time.Time) bool {
 // onSeries reports whether a stored slot is a step of the incident's
 // schedule as it stands: its series counts from the same time, and the
 // schedule at the slot's due time names it. It returns that step's basis.
-func (i Incident) onSeries(p Policy, s Slot) (basis time.Time, ok bool) {
-	for _, x := range i.steps(p, s.Due) {
-		// (A slot carried over from schema 8 has no basis: its step decides.)
+//
+// A slot carried over from schema 8 without a basis (the weekly
+// follow-up's: schema 10 could not know the time it counts from) is on its
+// series only if the schedule at now names its step. The schedule at the
+// slot's own due time would name it even when the series' start moved
+// earlier (an on-site visit brings the weekly follow-up forward, on the
+// same weekly grid), and the weeks between would be skipped.
+func (i Incident) onSeries(p Policy, s Slot, now time.Time) (basis time.Time, ok bool) {
+	at := s.Due
+	if s.Basis.IsZero() {
+		at = now
+	}
+	for _, x := range i.steps(p, at) {
 		if sameStep(x.Timer, s.Timer) && (s.Basis.IsZero() || sameTime(x.basis, s.Basis)) {
 			return x.basis, true
 		}
@@ -127,7 +137,7 @@ func (i Incident) Reschedule(p Policy, now time.Time, stored []Slot) []Slot {
 		j, ok := have[k]
 		if ok {
 			used[j] = true
-			if basis, on := i.onSeries(p, stored[j]); on {
+			if basis, on := i.onSeries(p, stored[j], now); on {
 				s := stored[j]
 				// A slot without a basis (carried over from schema 8, the
 				// weekly follow-up's) takes its step's, so that a deadline

@@ -3,6 +3,7 @@ package sla
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -291,5 +292,50 @@ func TestDeadlineMovedIntoThePastFiresAtOnce(t *testing.T) {
 				t.Fatalf("due at once after the restore deadline moved to %v: %v", inc.Deadlines.Restore, alertsOf(due, inc, p))
 			}
 		})
+	}
+}
+
+// A weekly follow-up slot carried over from schema 8 has no basis. An
+// on-site visit before the follow-up's start brings the series forward on
+// the same weekly grid: the slot must move to the first week after the
+// visit, as a slot with its basis does, not wait for its old step and skip
+// the weeks between.
+func TestFollowUpWithoutBasisMovesWithTheVisit(t *testing.T) {
+	p := DefaultPolicy()
+	p.FollowUp.After = 14 * 24 * time.Hour
+	inc, _, err := NewIncident("acme", SeverityNoncore, "slow", "", Actor{ID: "li"}, p, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := inc.Reschedule(p, t0, nil)
+	followUp := func(slots []Slot) Slot {
+		for _, s := range slots {
+			if s.Track() == "followup" {
+				return s
+			}
+		}
+		t.Fatalf("no follow-up slot in %+v", slots)
+		return Slot{}
+	}
+	old := followUp(stored).Due
+	carried := slices.Clone(stored)
+	for j := range carried {
+		if carried[j].Track() == "followup" {
+			carried[j].Basis = time.Time{}
+		}
+	}
+	visit := t0.Add(time.Hour)
+	if _, err := inc.ArriveOnsite(Actor{ID: "wang"}, visit); err != nil {
+		t.Fatal(err)
+	}
+	first := NextWeekly(visit, p.FollowUp.Weekday, p.FollowUp.At, p.FollowUp.Zone)
+	if !first.Before(old) {
+		t.Fatalf("the visit does not bring the follow-up forward (%v, %v): the test proves nothing", first, old)
+	}
+	for name, slots := range map[string][]Slot{"with its basis": stored, "carried over": carried} {
+		got := followUp(inc.Reschedule(p, visit, slots))
+		if !got.Due.Equal(first) || got.State != SlotPending || !got.Basis.Equal(visit) {
+			t.Errorf("%s: follow-up slot %+v, want pending at %v counting from the visit (the old step was %v)", name, got, first, old)
+		}
 	}
 }
