@@ -137,7 +137,11 @@ func (t *stmtTx) flushArrays(ctx context.Context, tables []*deferredTable) error
 	var what []string
 	for _, dt := range tables {
 		for c := range dt.types {
-			args = append(args, pgArray(dt.rows, c))
+			a, err := pgArray(dt.rows, c)
+			if err != nil {
+				return fmt.Errorf("%s: column %d: %w", dt.what, c+1, err)
+			}
+			args = append(args, a)
 		}
 		what = append(what, fmt.Sprintf("%s %d", dt.what, len(dt.rows)))
 	}
@@ -196,8 +200,9 @@ func arraysInsert(tables []*deferredTable) string {
 
 // pgArray is column c of the rows as a PostgreSQL array in its text form,
 // which the statement casts to the column's type: NULL for nil, every
-// other value quoted.
-func pgArray(rows [][]any, c int) string {
+// other value quoted. A value the driver would not take is an error, never
+// a NULL.
+func pgArray(rows [][]any, c int) (string, error) {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, r := range rows {
@@ -205,8 +210,11 @@ func pgArray(rows [][]any, c int) string {
 			b.WriteByte(',')
 		}
 		v, err := driver.DefaultParameterConverter.ConvertValue(r[c])
-		if err != nil || v == nil {
-			b.WriteString("NULL") // (a held row holds only values the driver takes)
+		if err != nil {
+			return "", err
+		}
+		if v == nil {
+			b.WriteString("NULL")
 			continue
 		}
 		var text string
@@ -233,6 +241,8 @@ func pgArray(rows [][]any, c int) string {
 			}
 		case time.Time:
 			text = v.UTC().Format("2006-01-02 15:04:05.999999") + "+00"
+		default:
+			return "", fmt.Errorf("a held value of type %T", v)
 		}
 		b.WriteByte('"')
 		for _, ch := range []byte(text) {
@@ -244,7 +254,7 @@ func pgArray(rows [][]any, c int) string {
 		b.WriteByte('"')
 	}
 	b.WriteByte('}')
-	return b.String()
+	return b.String(), nil
 }
 
 // before flushes the held rows when query reads or writes one of their

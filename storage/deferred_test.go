@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"testing"
@@ -198,4 +199,36 @@ func TestHeldRowsKeepEveryValue(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// The held-row statement names each column's type (PostgreSQL takes the
+// rows as one array a column): the types must be the schema's.
+func TestHeldColumnTypesAreTheSchemas(t *testing.T) {
+	s := storagetest.Postgres(t)
+	name := map[string]string{"timestamptz": "timestamp with time zone"}
+	for table, cols := range storage.HeldColumnTypes() {
+		for col, typ := range cols {
+			var have string
+			if err := s.DB().Get(&have, `SELECT data_type FROM information_schema.columns WHERE table_name = $1 AND column_name = $2`,
+				table, col); err != nil {
+				t.Fatalf("%s.%s: %v", table, col, err)
+			}
+			if want := cmp.Or(name[typ], typ); have != want {
+				t.Errorf("%s.%s is %s in the schema, %s in the held-row statement", table, col, have, typ)
+			}
+		}
+	}
+}
+
+// A value the driver would not take fails the held rows' write; it never
+// becomes a NULL.
+func TestHeldValueOfAnUnknownTypeIsAnError(t *testing.T) {
+	if a, err := storage.PgArray("a", nil, int64(1)); err != nil || a != `{"a",NULL,"1"}` {
+		t.Fatalf("%q, %v", a, err)
+	}
+	for _, v := range []any{[]string{"a"}, uint64(1 << 63), struct{}{}} {
+		if a, err := storage.PgArray(v); err == nil {
+			t.Errorf("%T became %q", v, a)
+		}
+	}
 }

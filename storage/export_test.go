@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -44,4 +45,27 @@ func (tx *Tx) RanPrepared(ctx context.Context, prefix string) (n int, err error)
 	err = tx.tx.Tx.GetContext(ctx, &n, `SELECT COALESCE(sum(generic_plans + custom_plans), 0)
 		FROM pg_prepared_statements WHERE starts_with(statement, $1)`, prefix)
 	return n, err
+}
+
+// HeldColumnTypes is, by held table, the PostgreSQL type the held-row
+// statement gives each column.
+func HeldColumnTypes() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, dt := range []deferredTable{timelineRows, outboxRows, slotRows, threadRows, messageRows} {
+		cols := map[string]string{}
+		for i, c := range strings.Split(dt.columns, ",") {
+			cols[strings.TrimSpace(c)] = dt.types[i]
+		}
+		out[dt.name] = cols
+	}
+	return out
+}
+
+// PgArray is pgArray, for the test of what it refuses.
+func PgArray(values ...any) (string, error) {
+	rows := make([][]any, len(values))
+	for i, v := range values {
+		rows[i] = []any{v}
+	}
+	return pgArray(rows, 0)
 }
