@@ -61,14 +61,16 @@ func sameTime(a, b time.Time) bool {
 // schedule at the slot's due time names it. It returns that step's basis.
 //
 // A slot carried over from schema 8 without a basis (the weekly
-// follow-up's: schema 10 could not know the time it counts from) is on its
-// series only if the schedule at now names its step. The schedule at the
-// slot's own due time would name it even when the series' start moved
-// earlier (an on-site visit brings the weekly follow-up forward, on the
-// same weekly grid), and the weeks between would be skipped.
+// follow-up's: schema 10 could not know the time it counts from) that is
+// not due yet is on its series only if the schedule at now names its step.
+// The schedule at the slot's own due time would name it even when the
+// series' start moved earlier (an on-site visit brings the weekly
+// follow-up forward, on the same weekly grid), and the weeks between would
+// be skipped. One already due keeps its step, so that firing it folds the
+// steps since, as for a slot with its basis.
 func (i Incident) onSeries(p Policy, s Slot, now time.Time) (basis time.Time, ok bool) {
 	at := s.Due
-	if s.Basis.IsZero() {
+	if s.Basis.IsZero() && s.Due.After(now) {
 		at = now
 	}
 	for _, x := range i.steps(p, at) {

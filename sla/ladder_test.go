@@ -339,3 +339,34 @@ func TestFollowUpWithoutBasisMovesWithTheVisit(t *testing.T) {
 		}
 	}
 }
+
+// A weekly follow-up slot carried over without a basis and overdue by
+// weeks (the engine was down) fires as one with its basis does: its own
+// step and the latest since (which stands for the weeks between), folded.
+func TestOverdueFollowUpWithoutBasisFoldsEveryWeek(t *testing.T) {
+	p := DefaultPolicy()
+	inc, _, err := NewIncident("acme", SeverityNoncore, "slow", "", Actor{ID: "li"}, p, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := inc.Reschedule(p, t0, nil)
+	carried := slices.Clone(stored)
+	var due time.Time
+	for j := range carried {
+		if carried[j].Track() == "followup" {
+			carried[j].Basis, due = time.Time{}, carried[j].Due
+		}
+	}
+	now := due.Add(15 * 24 * time.Hour)
+	want, _ := inc.Fire(p, now, stored)
+	got, _ := inc.Fire(p, now, carried)
+	var weeks []time.Time
+	for _, x := range got {
+		if x.Clock == ClockFollowUp && x.Kind == TimerFollowUp {
+			weeks = append(weeks, x.Due)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(weeks) != 2 || !weeks[0].Equal(due) {
+		t.Fatalf("fired %v (follow-ups %v), want %v", got, weeks, want)
+	}
+}
