@@ -77,42 +77,8 @@ func benchIntake(b *testing.B, clients, events int) {
 		commits = rawCommitRate(b, s, clients, events)
 		c1, _ := bottest.MachineCPU()
 		g1, _ := bottest.ProcessCPU()
-		lat := make([]time.Duration, events)
-		var next atomic.Int64
-		var wg sync.WaitGroup
 		start := time.Now()
-		for range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					n := int(next.Add(1)) - 1
-					if n >= events {
-						return
-					}
-					ts := fmt.Sprintf("1764032400.%06d", n)
-					body := messageEvent(fmt.Sprintf("EvB%d-%d", i, n), "CACME", "UCLI", ts, "",
-						fmt.Sprintf("separate issue: the whole cluster is down, nothing runs (report %d-%d)", i, n))
-					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", bytes.NewReader(body))
-					req.Header = fakeslack.Sign(secret, body, time.Now())
-					req.Header.Set("Content-Type", "application/json")
-					t := time.Now()
-					res, err := client.Do(req)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					lat[n] = time.Since(t)
-					if res.StatusCode != http.StatusOK {
-						b.Errorf("event %d: %d", n, res.StatusCode)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		lat := sendReports(b, client, srv.URL, clients, events, fmt.Sprintf("EvB%d", i), i)
 		rate = float64(events) / time.Since(start).Seconds()
 		p50, p99 = bottest.Percentile(lat, 50), bottest.Percentile(lat, 99)
 		c2, _ := bottest.MachineCPU()
@@ -143,6 +109,48 @@ func benchIntake(b *testing.B, clients, events int) {
 	if batches, reqs := s.GroupStats(); batches > 0 {
 		b.ReportMetric(float64(reqs)/float64(batches), "per-batch")
 	}
+}
+
+// sendReports posts events signed Slack message events, each a customer's
+// fault report (benchReport of round), from clients clients at once, and
+// returns each one's latency; every answer must be 200. Event ids are
+// idPrefix-n.
+func sendReports(b *testing.B, client *http.Client, url string, clients, events int, idPrefix string, round int) []time.Duration {
+	b.Helper()
+	lat := make([]time.Duration, events)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= events {
+					return
+				}
+				body := messageEvent(fmt.Sprintf("%s-%d", idPrefix, n), "CACME", "UCLI", fmt.Sprintf("1764032400.%06d", n), "", benchReport(round, n))
+				req, _ := http.NewRequest(http.MethodPost, url+"/slack/events", bytes.NewReader(body))
+				req.Header = fakeslack.Sign(secret, body, time.Now())
+				req.Header.Set("Content-Type", "application/json")
+				t := time.Now()
+				res, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				lat[n] = time.Since(t)
+				if res.StatusCode != http.StatusOK {
+					b.Errorf("event %d: %d", n, res.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return lat
 }
 
 // rawCommitRate is how many one-row transactions per second the database

@@ -1,11 +1,9 @@
 package slack_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,7 +19,6 @@ import (
 	"github.com/slakeeper/slakeeper/bot/bottest"
 	"github.com/slakeeper/slakeeper/bot/chat"
 	"github.com/slakeeper/slakeeper/bot/slack"
-	"github.com/slakeeper/slakeeper/bot/slack/fakeslack"
 	"github.com/slakeeper/slakeeper/storage"
 	"github.com/slakeeper/slakeeper/storage/storagetest"
 )
@@ -317,36 +314,7 @@ func signedRequests(b *testing.B) time.Duration {
 	}))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: ceilingClients}}
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	c0 := machineCPU(b)
-	for range ceilingClients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				n := int(next.Add(1)) - 1
-				if n >= ceilingRequests {
-					return
-				}
-				body := messageEvent(fmt.Sprintf("EvC-%d", n), "CACME", "UCLI", fmt.Sprintf("1764032400.%06d", n), "", benchReport(0, n))
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", bytes.NewReader(body))
-				req.Header = fakeslack.Sign(secret, body, time.Now())
-				req.Header.Set("Content-Type", "application/json")
-				res, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode != http.StatusOK {
-					b.Errorf("request %d: %d", n, res.StatusCode)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	sendReports(b, client, srv.URL, ceilingClients, ceilingRequests, "EvC", 0)
 	return (machineCPU(b) - c0) / ceilingRequests
 }
